@@ -1,0 +1,310 @@
+//! Rust types of the records the dataflows read and write. Field names and types follow
+//! `avro/*.avsc`; `tests::avsc_round_trip` checks each type against its schema.
+use crate::wire::SchemaError;
+use apache_avro::Schema;
+use rust_decimal::Decimal;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use std::sync::OnceLock;
+
+/// A record type with its Avro schema and the schema id it is framed with.
+pub trait Record: Serialize + DeserializeOwned {
+    const NAME: &'static str;
+    const SCHEMA_ID: u32;
+    fn schema() -> &'static Schema;
+    /// Checks beyond the Avro types (shapes, signs); a failure sends the record to the DLQ.
+    fn validate(&self) -> Result<(), SchemaError> {
+        Ok(())
+    }
+}
+
+macro_rules! record {
+    ($ty:ty, $name:literal, $id:literal, $file:literal) => {
+        impl $ty {
+            pub const AVSC: &'static str = include_str!(concat!("../avro/", $file));
+        }
+        impl Record for $ty {
+            const NAME: &'static str = $name;
+            const SCHEMA_ID: u32 = $id;
+            fn schema() -> &'static Schema {
+                static SCHEMA: OnceLock<Schema> = OnceLock::new();
+                // The .avsc is compiled in and parsed by a unit test, so failure here is a build defect.
+                #[allow(clippy::expect_used)]
+                SCHEMA.get_or_init(|| Schema::parse_str(<$ty>::AVSC).expect(concat!($file, " parses")))
+            }
+            fn validate(&self) -> Result<(), SchemaError> {
+                self.check()
+            }
+        }
+    };
+}
+
+/// One service line of a claim (see `avro/claim_line.avsc`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ClaimLine {
+    pub claim_id: String,
+    pub line_no: i32,
+    pub frequency_code: String,
+    pub provider_npi: String,
+    pub payer: Option<String>,
+    pub place_of_service: String,
+    pub code: String,
+    pub modifier: Option<String>,
+    pub service_date: String,
+    pub units: i32,
+    pub charge: Decimal,
+    pub allowed: Option<Decimal>,
+    pub paid: Option<Decimal>,
+    pub patient_responsibility: Option<Decimal>,
+    #[serde(default)]
+    pub carc: Vec<String>,
+    #[serde(default)]
+    pub rarc: Vec<String>,
+}
+record!(ClaimLine, "ClaimLine", 5, "claim_line.avsc");
+
+/// What a claim line's frequency code does to earlier versions of the same claim line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frequency {
+    Original,
+    Replacement,
+    Void,
+}
+
+impl ClaimLine {
+    pub fn frequency(&self) -> Frequency {
+        match self.frequency_code.as_str() {
+            "7" => Frequency::Replacement,
+            "8" => Frequency::Void,
+            _ => Frequency::Original,
+        }
+    }
+
+    fn check(&self) -> Result<(), SchemaError> {
+        let bad = |field, reason: String| Err(SchemaError::Invalid { record: "ClaimLine", field, reason });
+        if self.claim_id.is_empty() {
+            return bad("claim_id", "empty".into());
+        }
+        if !matches!(self.frequency_code.as_str(), "1" | "7" | "8") {
+            return bad("frequency_code", format!("{:?} is not 1 (original), 7 (replacement) or 8 (void)", self.frequency_code));
+        }
+        let code_ok = self.code.len() == 5 && self.code.chars().all(|c| c.is_ascii_alphanumeric());
+        if !code_ok {
+            return bad("code", format!("{:?} is not a 5-character CPT/HCPCS code", self.code));
+        }
+        if self.units <= 0 {
+            return bad("units", format!("{} is not a positive number of units", self.units));
+        }
+        if self.charge.is_sign_negative() {
+            return bad("charge", format!("{} is negative", self.charge));
+        }
+        let d = self.service_date.as_bytes();
+        let date_ok = d.len() == 10
+            && d[4] == b'-'
+            && d[7] == b'-'
+            && d.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        if !date_ok {
+            return bad("service_date", format!("{:?} is not YYYY-MM-DD", self.service_date));
+        }
+        Ok(())
+    }
+}
+
+/// Observed price statistics for one code and scope (see `avro/benchmark.avsc`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Benchmark {
+    pub code: String,
+    pub modifier: String,
+    pub place_of_service: String,
+    pub scope: String,
+    pub count: i64,
+    pub min: Decimal,
+    pub median: Decimal,
+    pub p90: Decimal,
+    pub max: Decimal,
+    pub mean: Decimal,
+    pub as_of: i64,
+}
+record!(Benchmark, "Benchmark", 8, "benchmark.avsc");
+
+impl Benchmark {
+    /// The topic key: one compacted entry per code and scope.
+    pub fn key(&self) -> String {
+        format!("{}|{}|{}|{}", self.code, self.modifier, self.place_of_service, self.scope)
+    }
+    fn check(&self) -> Result<(), SchemaError> {
+        Ok(())
+    }
+}
+
+/// A record or bytes that could not be processed (see `avro/dead_letter.avsc`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub stage: String,
+    pub error: String,
+    pub source_topic: String,
+    pub source_partition: i32,
+    pub source_offset: i64,
+    #[serde(with = "apache_avro::serde_avro_bytes_opt", default)]
+    pub key: Option<Vec<u8>>,
+    #[serde(with = "apache_avro::serde_avro_bytes")]
+    pub payload: Vec<u8>,
+    pub at: i64,
+}
+record!(DeadLetter, "DeadLetter", 13, "dead_letter.avsc");
+
+impl DeadLetter {
+    fn check(&self) -> Result<(), SchemaError> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocumentKind {
+    Bill,
+    Eob,
+    Gfe,
+}
+
+impl std::str::FromStr for DocumentKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "bill" => Ok(Self::Bill),
+            "eob" => Ok(Self::Eob),
+            "gfe" => Ok(Self::Gfe),
+            other => Err(format!("kind {other:?} is not bill, eob or gfe")),
+        }
+    }
+}
+
+/// An uploaded document stored in the object store (see `avro/document_uploaded.avsc`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentUploaded {
+    pub doc_id: String,
+    pub case_id: String,
+    pub owner: String,
+    pub object_key: String,
+    pub sha256: String,
+    pub mime: String,
+    pub kind: DocumentKind,
+    pub filename: Option<String>,
+    pub size: i64,
+    pub uploaded_at: i64,
+}
+record!(DocumentUploaded, "DocumentUploaded", 1, "document_uploaded.avsc");
+
+impl DocumentUploaded {
+    fn check(&self) -> Result<(), SchemaError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{decode, encode};
+    use std::str::FromStr;
+
+    fn line() -> ClaimLine {
+        ClaimLine {
+            claim_id: "C1".into(),
+            line_no: 1,
+            frequency_code: "1".into(),
+            provider_npi: "1234567893".into(),
+            payer: Some("MEDICARE".into()),
+            place_of_service: "11".into(),
+            code: "99213".into(),
+            modifier: None,
+            service_date: "2026-03-14".into(),
+            units: 1,
+            charge: Decimal::from_str("250.10").unwrap(),
+            allowed: None,
+            paid: Some(Decimal::from_str("80.00").unwrap()),
+            patient_responsibility: None,
+            carc: vec!["45".into()],
+            rarc: vec![],
+        }
+    }
+
+    #[test]
+    fn avsc_round_trip() {
+        let l = line();
+        assert_eq!(decode::<ClaimLine>(&encode(&l).unwrap()).unwrap(), l);
+        let b = Benchmark {
+            code: "99213".into(),
+            modifier: String::new(),
+            place_of_service: "11".into(),
+            scope: "observed".into(),
+            count: 3,
+            min: Decimal::ONE,
+            median: Decimal::TWO,
+            p90: Decimal::TEN,
+            max: Decimal::TEN,
+            mean: Decimal::from_str("4.3333").unwrap(),
+            as_of: 17,
+        };
+        assert_eq!(decode::<Benchmark>(&encode(&b).unwrap()).unwrap(), b);
+        let d = DeadLetter {
+            stage: "decode".into(),
+            error: "bad".into(),
+            source_topic: "claims.lines".into(),
+            source_partition: 2,
+            source_offset: 9,
+            key: Some(b"k".to_vec()),
+            payload: vec![0xff, 0, 1],
+            at: 5,
+        };
+        assert_eq!(decode::<DeadLetter>(&encode(&d).unwrap()).unwrap(), d);
+        let u = DocumentUploaded {
+            doc_id: "d".into(),
+            case_id: "c".into(),
+            owner: "o".into(),
+            object_key: "documents/sha256/ab".into(),
+            sha256: "ab".into(),
+            mime: "application/pdf".into(),
+            kind: DocumentKind::Eob,
+            filename: None,
+            size: 3,
+            uploaded_at: 1,
+        };
+        assert_eq!(decode::<DocumentUploaded>(&encode(&u).unwrap()).unwrap(), u);
+    }
+
+    #[test]
+    fn every_avsc_parses() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/avro");
+        let mut texts = vec![];
+        for entry in std::fs::read_dir(dir).unwrap() {
+            texts.push(std::fs::read_to_string(entry.unwrap().path()).unwrap());
+        }
+        let refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+        let schemas = Schema::parse_list(refs).unwrap();
+        assert_eq!(schemas.len(), texts.len());
+        // Every subject names a schema file that exists.
+        for (subject, def) in crate::topics::subject_defs().unwrap() {
+            assert!(std::path::Path::new(dir).join(&def.schema).exists(), "{subject}: {}", def.schema);
+        }
+        let ids: std::collections::BTreeSet<u32> = crate::topics::subject_defs().unwrap().values().map(|d| d.id).collect();
+        assert_eq!(ids.len(), crate::topics::subject_defs().unwrap().len(), "schema ids are unique");
+        assert_eq!(crate::topics::subject_defs().unwrap()["claims.lines-value"].id, ClaimLine::SCHEMA_ID);
+        assert_eq!(crate::topics::subject_defs().unwrap()["benchmarks-value"].id, Benchmark::SCHEMA_ID);
+        assert_eq!(crate::topics::subject_defs().unwrap()["dlq-value"].id, DeadLetter::SCHEMA_ID);
+    }
+
+    #[test]
+    fn rejects_bad_bytes_with_reasons() {
+        assert!(matches!(decode::<ClaimLine>(b"\x00\x00"), Err(SchemaError::TooShort(2))));
+        assert!(matches!(decode::<ClaimLine>(b"garbage bytes"), Err(SchemaError::BadMagic(b'g'))));
+        let b = encode(&DeadLetter { stage: String::new(), error: String::new(), source_topic: String::new(), source_partition: 0, source_offset: 0, key: None, payload: vec![], at: 0 }).unwrap();
+        assert!(matches!(decode::<ClaimLine>(&b), Err(SchemaError::WrongSchema { found: 13, expected: 5, .. })));
+        let mut l = line();
+        l.units = -2;
+        let err = decode::<ClaimLine>(&encode(&l).unwrap()).unwrap_err().to_string();
+        assert!(err.contains("units"), "{err}");
+        // A ClaimLine header in front of a datum that is not a ClaimLine.
+        let mut framed = vec![0, 0, 0, 0, 5];
+        framed.extend_from_slice(&[0x02, 0x41]);
+        assert!(matches!(decode::<ClaimLine>(&framed), Err(SchemaError::Avro { .. })));
+    }
+}
