@@ -1,1 +1,18 @@
-//! placeholder
+//! CONTEXT — billstream-connectors: every outside system, transport apart from format.
+//!
+//! Files: `kafka/` (`admin.rs` creates topics from `deploy/redpanda/topics.yaml`; `source.rs`
+//! reads partitions assigned directly to a worker, no group rebalancing; `sink.rs` an idempotent
+//! producer whose `flush` says whether everything sent is durable; `lag.rs` committed offsets
+//! against high watermarks), `objstore/` (`store.rs` a local directory or an S3 endpoint behind
+//! one `ObjectStore`; `blobs.rs` content-addressed documents; `parquet.rs` Parquet files of Arrow
+//! batches; `progress.rs` the sink's durable progress: dataflow time + source offsets).
+//!
+//! Invariants: offsets are committed to a consumer group only after the sinks are durable past
+//! them (the caller's job, helped by `SinkProgress`); nothing here retries silently — errors carry
+//! `is_retryable` so the runtime decides.
+
+pub mod error;
+pub mod kafka;
+pub mod objstore;
+
+pub use error::ConnectorError;

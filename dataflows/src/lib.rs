@@ -1,1 +1,51 @@
-//! placeholder
+//! CONTEXT — billstream-dataflows: timely + differential graphs and the worker runtime.
+//!
+//! Files: `benchmarks.rs` (the graph: claim lines → latest version per claim line → charge
+//! statistics per code, modifier and place of service), `runtime.rs` (the worker loop: Kafka
+//! partitions assigned by worker index, backpressure, replay on restart), `sink.rs` (worker 0:
+//! benchmarks topic, Parquet table, dead letters, progress file, offset commits), `inproc.rs`
+//! (the same graph fed from memory: benchmarks and one-shot use), `metrics.rs`, `config.rs`.
+//!
+//! Clock and invariants: dataflow time is a u64 of milliseconds. Each worker reads its partitions
+//! and stamps each batch with the current time; the sink's progress file binds a time T to the
+//! offsets it covers. Offsets are committed to the consumer group only after the Parquet file,
+//! the topic records and the progress file for T are durable. On restart every worker replays its
+//! partitions from the start into state at time T (state is rebuilt, output ≤ T is not written
+//! again), so results are identical and Parquet has no duplicate rows. All output is exchanged to
+//! worker 0, whose sink is the only writer.
+
+pub mod benchmarks;
+pub mod config;
+pub mod inproc;
+pub mod metrics;
+pub mod runtime;
+pub mod sink;
+
+pub use config::WorkerConfig;
+
+/// Errors of the dataflow runtime, with a retry hint for the supervisor.
+#[derive(Debug, thiserror::Error)]
+pub enum DataflowError {
+    #[error(transparent)]
+    Connector(#[from] connectors::ConnectorError),
+    #[error("record: {0}")]
+    Schema(#[from] schemas::SchemaError),
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow::error::ArrowError),
+    #[error("timely: {0}")]
+    Timely(String),
+    #[error("{0}")]
+    Config(String),
+}
+
+impl DataflowError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Connector(e) => e.is_retryable(),
+            Self::Arrow(_) | Self::Schema(_) | Self::Config(_) => false,
+            Self::Timely(_) => true,
+        }
+    }
+}
+
+pub type Result<T, E = DataflowError> = std::result::Result<T, E>;

@@ -24,7 +24,7 @@ pub fn benchmarks_changes() -> Arc<Schema> {
         Field::new("p90", money(), false),
         Field::new("max", money(), false),
         Field::new("mean", money(), false),
-        Field::new("as_of", DataType::Int64, false),
+        Field::new("time", DataType::Int64, false),
         Field::new("diff", DataType::Int64, false),
     ]))
 }

@@ -1,0 +1,26 @@
+use connectors::kafka::KafkaConfig;
+use connectors::objstore::StoreConfig;
+use serde::{Deserialize, Serialize};
+
+/// What a dataflow worker needs; built by the binary from layered configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerConfig {
+    pub kafka: KafkaConfig,
+    pub store: StoreConfig,
+    /// Consumer group the sink commits offsets to (what lag exporters watch).
+    pub group: String,
+    /// Most records read per worker per batch (one dataflow time).
+    pub batch_max: usize,
+    /// Roll a Parquet file when this many rows are pending ...
+    pub roll_rows: usize,
+    /// ... or when the oldest pending change is this old.
+    pub roll_interval_ms: u64,
+    /// Pause the partitions when the output frontier is this far (ms) behind the input.
+    pub max_inflight_ms: u64,
+}
+
+impl WorkerConfig {
+    pub fn new(kafka: KafkaConfig, store: StoreConfig) -> Self {
+        Self { kafka, store, group: "billstream-benchmarks".into(), batch_max: 20_000, roll_rows: 100_000, roll_interval_ms: 1_000, max_inflight_ms: 2_000 }
+    }
+}

@@ -1,0 +1,176 @@
+//! The worker loop for the benchmarks dataflow over Kafka.
+//!
+//! Partition p of `claims.lines` belongs to worker p mod peers (no group rebalancing). Each loop
+//! reads a batch, stamps it with the current time (ms, strictly increasing per worker), records
+//! (partition, next offset) at that time, and steps the dataflow; worker 0 runs the sink.
+//!
+//! Restart: the progress file names a time T and offsets. Every worker replays its partitions
+//! from the start, holding its input at T until it has passed those offsets, so state is rebuilt
+//! and the sink, which drops output ≤ T, writes only what was not durable before.
+use crate::benchmarks::{self, Graph, Time};
+use crate::metrics::metrics;
+use crate::sink::{BenchmarksSink, SINK};
+use crate::{DataflowError, Result, WorkerConfig};
+use connectors::kafka::admin::partition_count;
+use connectors::kafka::source::{PartitionReader, SourceRecord};
+use connectors::objstore::{progress, Store};
+use schemas::records::ClaimLine;
+use schemas::topics::CLAIMS_LINES;
+use schemas::DeadLetter;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const DECODE_STAGE: &str = "claims.decode";
+
+pub fn now_ms() -> Time {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as Time).unwrap_or(0)
+}
+
+/// Runs one timely worker until `stop` is set (then makes its output durable and returns).
+pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop: Arc<AtomicBool>) -> Result<()> {
+    let index = worker.index();
+    let peers = worker.peers();
+    let span = tracing::info_span!("worker", index, peers);
+    let _e = span.enter();
+    let rt = Arc::new(
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| DataflowError::Config(format!("tokio runtime: {e}")))?,
+    );
+    let store = Store::open(&cfg.store)?;
+    let prior = rt.block_on(progress::read(&store, SINK, &cfg.group))?;
+    let t0 = prior.as_ref().map(|p| p.time).unwrap_or(0);
+    let replay_to: BTreeMap<i32, i64> = prior.as_ref().map(|p| p.offsets.clone()).unwrap_or_default();
+
+    let mut graph = benchmarks::build(worker);
+    let mut sink = if index == 0 { Some(BenchmarksSink::open(cfg, store, rt.clone(), prior)?) } else { None };
+
+    let partitions = partition_count(&cfg.kafka, CLAIMS_LINES, Duration::from_secs(30))?;
+    let mine: BTreeMap<i32, i64> = (0..partitions).filter(|p| *p as usize % peers == index).map(|p| (p, 0)).collect();
+    let mut reader = PartitionReader::assign(&cfg.kafka, &cfg.group, CLAIMS_LINES, &mine)?;
+    // Partitions still replaying: those with durable output beyond offset 0.
+    let mut replaying: BTreeMap<i32, i64> = mine.keys().filter_map(|p| replay_to.get(p).filter(|o| **o > 0).map(|o| (*p, *o))).collect();
+    if !replaying.is_empty() {
+        for p in mine.keys().filter(|p| !replaying.contains_key(p)) {
+            reader.set_partition_paused(*p, true)?;
+        }
+    }
+    tracing::info!(partitions = ?mine.keys().collect::<Vec<_>>(), t0, replaying = replaying.len(), "worker started");
+
+    graph.advance_to(t0);
+    let mut last_t = t0;
+    let mut held: Vec<SourceRecord> = vec![];
+    let mut batch: Vec<SourceRecord> = Vec::with_capacity(cfg.batch_max);
+    let mut next: BTreeMap<i32, i64> = BTreeMap::new();
+    let paused_gauge = metrics().paused.with_label_values(&[&index.to_string()]);
+    let lag_gauge = metrics().frontier_lag_ms.with_label_values(&["benchmarks"]);
+    loop {
+        let stopping = stop.load(Ordering::Relaxed);
+        let replay = !replaying.is_empty();
+        if !replay {
+            let t = now_ms().max(last_t + 1);
+            graph.advance_to(t);
+            last_t = t;
+            let frontier = graph.frontier().unwrap_or(t);
+            lag_gauge.set(t.saturating_sub(frontier) as i64);
+            if stopping || t.saturating_sub(frontier) > cfg.max_inflight_ms {
+                reader.pause()?;
+            } else {
+                reader.resume()?;
+            }
+            paused_gauge.set(reader.is_paused() as i64);
+        }
+        batch.clear();
+        if !replay {
+            batch.append(&mut held);
+        }
+        if !reader.is_paused() {
+            reader.poll_batch(cfg.batch_max, Duration::from_millis(if replay { 100 } else { 2 }), &mut batch)?;
+        }
+        for rec in batch.drain(..) {
+            if replay {
+                match replaying.get(&rec.partition) {
+                    Some(target) if rec.offset < *target => {}
+                    _ => {
+                        // Past the durable point: belongs after T; keep it until replay ends.
+                        if replaying.remove(&rec.partition).is_some() {
+                            reader.set_partition_paused(rec.partition, true)?;
+                        }
+                        held.push(rec);
+                        continue;
+                    }
+                }
+            }
+            next.insert(rec.partition, rec.offset + 1);
+            ingest(&mut graph, rec);
+        }
+        if replay {
+            // A partition can also end its replay without a record at its target (e.g. caught up).
+            for (p, pos) in reader.positions()? {
+                if let (Some(target), Some(pos)) = (replaying.get(&p), pos) {
+                    if pos >= *target {
+                        replaying.remove(&p);
+                        reader.set_partition_paused(p, true)?;
+                    }
+                }
+            }
+            if replaying.is_empty() {
+                tracing::info!(t0, "replay done");
+                for p in mine.keys() {
+                    reader.set_partition_paused(*p, false)?;
+                }
+            }
+        }
+        for (p, o) in std::mem::take(&mut next) {
+            graph.progress.update((p, o), 1);
+        }
+        graph.flush();
+        worker.step_or_park(Some(Duration::ZERO));
+        if let Some(s) = sink.as_mut() {
+            s.step(&graph, false)?;
+        }
+        if stopping && !replay {
+            return drain_and_stop(worker, &mut graph, sink.as_mut(), last_t);
+        }
+    }
+}
+
+/// Decodes one record into the graph, or into the dead-letter collection with the reason.
+fn ingest(graph: &mut Graph, rec: SourceRecord) {
+    metrics().records.with_label_values(&[DECODE_STAGE, "in"]).inc();
+    match schemas::decode::<ClaimLine>(&rec.payload) {
+        Ok(line) => {
+            graph.lines.update(benchmarks::version(&line, (rec.partition, rec.offset)), 1);
+            metrics().records.with_label_values(&[DECODE_STAGE, "out"]).inc();
+        }
+        Err(e) => {
+            tracing::warn!(partition = rec.partition, offset = rec.offset, error = %e, "dead letter");
+            graph.dead.update(
+                DeadLetter {
+                    stage: DECODE_STAGE.into(),
+                    error: e.to_string(),
+                    source_topic: CLAIMS_LINES.into(),
+                    source_partition: rec.partition,
+                    source_offset: rec.offset,
+                    key: rec.key,
+                    payload: rec.payload,
+                    at: now_ms() as i64,
+                },
+                1,
+            );
+        }
+    }
+}
+
+/// Closes the inputs, lets the dataflow finish, and makes the sink durable.
+fn drain_and_stop(worker: &mut timely::worker::Worker, graph: &mut Graph, sink: Option<&mut BenchmarksSink>, last_t: Time) -> Result<()> {
+    graph.advance_to(last_t + 1);
+    graph.flush();
+    while graph.probe.less_than(&(last_t + 1)) {
+        worker.step_or_park(Some(Duration::from_millis(1)));
+    }
+    if let Some(s) = sink {
+        s.step(graph, true)?;
+    }
+    Ok(())
+}

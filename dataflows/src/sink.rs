@@ -1,0 +1,265 @@
+//! Worker 0's sink for the benchmarks dataflow: the `benchmarks` topic (compacted, latest value
+//! per key), the `tables/benchmarks` Parquet changelog, dead letters, then the progress file and
+//! the consumer-group commit — in that order, so a commit never runs ahead of durable output.
+use crate::benchmarks::{BenchKey, Graph, Time, Update};
+use crate::metrics::metrics;
+use crate::{Result, WorkerConfig};
+use arrow::array::{ArrayRef, Decimal128Array, Int64Array, RecordBatch, StringArray};
+use connectors::kafka::sink::Sink;
+use connectors::kafka::source::OffsetCommitter;
+use connectors::objstore::progress::{self, SinkProgress};
+use connectors::objstore::{parquet, Store};
+use rust_decimal::Decimal;
+use schemas::arrow::MONEY_SCALE;
+use schemas::topics::{BENCHMARKS, CLAIMS_LINES, DLQ};
+use schemas::Benchmark;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use udfs::stats::ChargeStats;
+
+/// Name of this sink's progress file (`_state/benchmarks/<group>.json`).
+pub const SINK: &str = "benchmarks";
+pub const TABLE_DIR: &str = "tables/benchmarks";
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct BenchmarksSink {
+    store: Store,
+    rt: Arc<tokio::runtime::Runtime>,
+    producer: Sink,
+    committer: OffsetCommitter,
+    /// Output at times ≤ this was made durable by an earlier run: replayed, not written again.
+    skip_through: Option<Time>,
+    progress: SinkProgress,
+    offsets_dirty: bool,
+    pending: Vec<Update<(BenchKey, ChargeStats)>>,
+    pending_since: Option<Instant>,
+    roll_rows: usize,
+    roll_interval: Duration,
+    frontier: Time,
+}
+
+impl BenchmarksSink {
+    /// Opens the sink and removes Parquet files written after the last durable progress (a
+    /// crash between file and progress file): their rows will be produced again by the replay.
+    pub fn open(cfg: &WorkerConfig, store: Store, rt: Arc<tokio::runtime::Runtime>, prior: Option<SinkProgress>) -> Result<Self> {
+        let skip_through = prior.as_ref().map(|p| p.time);
+        let progress = prior.unwrap_or_else(|| SinkProgress { topic: CLAIMS_LINES.into(), ..Default::default() });
+        for file in rt.block_on(store.list(TABLE_DIR))? {
+            let orphan = part_time(&file).is_some_and(|t| skip_through.is_none_or(|s| t > s));
+            if orphan {
+                tracing::warn!(%file, "removing Parquet file not covered by the progress file");
+                rt.block_on(store.delete(&file))?;
+            }
+        }
+        Ok(Self {
+            producer: Sink::new(&cfg.kafka)?,
+            committer: OffsetCommitter::new(&cfg.kafka, &cfg.group)?,
+            store,
+            rt,
+            skip_through,
+            progress,
+            offsets_dirty: false,
+            pending: vec![],
+            pending_since: None,
+            roll_rows: cfg.roll_rows,
+            roll_interval: Duration::from_millis(cfg.roll_interval_ms),
+            frontier: 0,
+        })
+    }
+
+    pub fn durable_time(&self) -> Time {
+        self.progress.time
+    }
+
+    pub fn progress(&self) -> &SinkProgress {
+        &self.progress
+    }
+
+    /// Takes the output the graph has completed, produces it, and rolls a file when due.
+    pub fn step(&mut self, graph: &Graph, force: bool) -> Result<()> {
+        let _span = tracing::debug_span!("sink.benchmarks").entered();
+        let frontier = graph.frontier().unwrap_or(Time::MAX);
+        if frontier > self.frontier {
+            self.frontier = frontier;
+            self.take_complete(graph, frontier)?;
+        }
+        let due = !self.pending.is_empty() && self.pending.len() >= self.roll_rows
+            || (self.offsets_dirty || !self.pending.is_empty())
+                && (force || self.pending_since.is_some_and(|s| s.elapsed() >= self.roll_interval));
+        if due && self.frontier > 0 {
+            self.commit(self.frontier.saturating_sub(1).min(Time::MAX - 1))?;
+        }
+        Ok(())
+    }
+
+    fn take_complete(&mut self, graph: &Graph, frontier: Time) -> Result<()> {
+        let skip = self.skip_through;
+        let fresh = |t: Time| skip.is_none_or(|s| t > s);
+        let (stats, prog, dead) = {
+            let mut out = graph.outputs.borrow_mut();
+            (
+                drain_before(&mut out.stats, frontier),
+                drain_before(&mut out.progress, frontier),
+                drain_before(&mut out.dead, frontier),
+            )
+        };
+        for ((p, o), _, _) in prog {
+            let e = self.progress.offsets.entry(p).or_insert(0);
+            if o > *e {
+                *e = o;
+                self.offsets_dirty = true;
+            }
+        }
+        if self.offsets_dirty && self.pending_since.is_none() {
+            self.pending_since = Some(Instant::now());
+        }
+        for (d, _, _) in dead.into_iter().filter(|(_, t, _)| fresh(*t)) {
+            let bytes = schemas::encode(&d)?;
+            self.producer.send(DLQ, d.source_topic.as_bytes(), Some(&bytes))?;
+            metrics().dead_letters.with_label_values(&[d.stage.as_str()]).inc();
+        }
+        let mut stats: Vec<_> = stats.into_iter().filter(|(_, t, _)| fresh(*t)).collect();
+        if stats.is_empty() {
+            return Ok(());
+        }
+        stats.sort_by(|a, b| (&a.0 .0, a.1, a.2).cmp(&(&b.0 .0, b.1, b.2)));
+        self.produce_latest(&stats)?;
+        metrics().records.with_label_values(&["benchmarks", "out"]).inc_by(stats.len() as u64);
+        if self.pending_since.is_none() {
+            self.pending_since = Some(Instant::now());
+        }
+        self.pending.extend(stats);
+        Ok(())
+    }
+
+    /// Produces, per key, its state at the latest time among `sorted` (key, time, diff order):
+    /// the asserted version, or a tombstone when the key no longer exists.
+    fn produce_latest(&mut self, sorted: &[Update<(BenchKey, ChargeStats)>]) -> Result<()> {
+        let mut i = 0;
+        while i < sorted.len() {
+            let key = &sorted[i].0 .0;
+            let mut j = i;
+            while j < sorted.len() && &sorted[j].0 .0 == key {
+                j += 1;
+            }
+            let last_t = sorted[j - 1].1;
+            let current = sorted[i..j].iter().find(|(_, t, d)| *t == last_t && *d > 0);
+            let b = benchmark(key, current.map(|u| &u.0 .1), last_t);
+            match current {
+                Some(_) => {
+                    let bytes = schemas::encode(&b)?;
+                    self.producer.send(BENCHMARKS, b.key().as_bytes(), Some(&bytes))?;
+                }
+                None => self.producer.send(BENCHMARKS, b.key().as_bytes(), None)?,
+            }
+            i = j;
+        }
+        Ok(())
+    }
+
+    /// Makes everything through `through` durable: topic records, Parquet file, progress file,
+    /// then the consumer-group offsets.
+    fn commit(&mut self, through: Time) -> Result<()> {
+        let _span = tracing::info_span!("sink.commit", through, rows = self.pending.len()).entered();
+        self.producer.flush(FLUSH_TIMEOUT)?;
+        if !self.pending.is_empty() {
+            let batch = to_batch(&self.pending)?;
+            let bytes = parquet::encode(&batch)?;
+            let path = part_path(through);
+            self.rt.block_on(self.store.put(&path, bytes.into()))?;
+            self.progress.files += 1;
+            tracing::info!(%path, rows = self.pending.len(), "wrote Parquet file");
+        }
+        self.progress.time = through;
+        self.rt.block_on(progress::write(&self.store, SINK, self.committer.group(), &self.progress))?;
+        self.committer.commit(CLAIMS_LINES, &self.progress.offsets)?;
+        self.pending.clear();
+        self.pending_since = None;
+        self.offsets_dirty = false;
+        Ok(())
+    }
+}
+
+fn drain_before<D>(v: &mut Vec<Update<D>>, frontier: Time) -> Vec<Update<D>> {
+    let (done, later): (Vec<_>, Vec<_>) = std::mem::take(v).into_iter().partition(|(_, t, _)| *t < frontier);
+    *v = later;
+    done
+}
+
+/// `tables/benchmarks/dt=YYYY-MM-DD/part-<time>.parquet`: the name carries the durable time it
+/// completes, so files beyond the progress file are recognisable after a crash.
+pub fn part_path(through: Time) -> String {
+    let dt = chrono::DateTime::from_timestamp_millis(through as i64)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "1970-01-01".into());
+    format!("{TABLE_DIR}/dt={dt}/part-{through:020}.parquet")
+}
+
+fn part_time(path: &str) -> Option<Time> {
+    let name = path.rsplit('/').next()?;
+    name.strip_prefix("part-")?.strip_suffix(".parquet")?.parse().ok()
+}
+
+pub fn benchmark(key: &BenchKey, stats: Option<&ChargeStats>, time: Time) -> Benchmark {
+    let s = stats.cloned().unwrap_or(ChargeStats { count: 0, min: Decimal::ZERO, median: Decimal::ZERO, p90: Decimal::ZERO, max: Decimal::ZERO, mean: Decimal::ZERO });
+    Benchmark {
+        code: key.0.clone(),
+        modifier: key.1.clone(),
+        place_of_service: key.2.clone(),
+        scope: "observed".into(),
+        count: s.count,
+        min: s.min,
+        median: s.median,
+        p90: s.p90,
+        max: s.max,
+        mean: s.mean,
+        as_of: time as i64,
+    }
+}
+
+fn money(values: impl Iterator<Item = Decimal>) -> Result<ArrayRef> {
+    let v: Vec<i128> = values
+        .map(|mut d| {
+            d.rescale(MONEY_SCALE as u32);
+            d.mantissa()
+        })
+        .collect();
+    let a = Decimal128Array::from(v).with_precision_and_scale(schemas::arrow::MONEY_PRECISION, MONEY_SCALE)?;
+    Ok(Arc::new(a))
+}
+
+fn to_batch(rows: &[Update<(BenchKey, ChargeStats)>]) -> Result<RecordBatch> {
+    let s = |f: fn(&BenchKey) -> &String| -> ArrayRef { Arc::new(StringArray::from_iter_values(rows.iter().map(|r| f(&r.0 .0)))) };
+    let cols: Vec<ArrayRef> = vec![
+        s(|k| &k.0),
+        s(|k| &k.1),
+        s(|k| &k.2),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|_| "observed"))),
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0 .1.count))),
+        money(rows.iter().map(|r| r.0 .1.min))?,
+        money(rows.iter().map(|r| r.0 .1.median))?,
+        money(rows.iter().map(|r| r.0 .1.p90))?,
+        money(rows.iter().map(|r| r.0 .1.max))?,
+        money(rows.iter().map(|r| r.0 .1.mean))?,
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1 as i64))),
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.2 as i64))),
+    ];
+    Ok(RecordBatch::try_new(schemas::arrow::benchmarks_changes(), cols)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_names_carry_their_time() {
+        let p = part_path(1_764_450_000_123);
+        assert_eq!(p, "tables/benchmarks/dt=2025-11-29/part-00000001764450000123.parquet");
+        assert_eq!(part_time(&p), Some(1_764_450_000_123));
+        assert_eq!(part_time("tables/benchmarks/dt=x/other.parquet"), None);
+    }
+}
+
+/// Offsets as a map for callers that report them.
+pub type Offsets = BTreeMap<i32, i64>;
