@@ -1,1 +1,215 @@
-fn main() {}
+//! The `billstream` command line. Parsing and dispatch only; the work lives in the crates and in
+//! `commands/`.
+mod commands;
+mod config;
+mod embedded;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "billstream", version, about = "Understand, verify and challenge medical bills — a streaming system")]
+struct Cli {
+    /// Configuration file (default: ./billstream.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Kafka-compatible brokers (overrides kafka.brokers).
+    #[arg(long, global = true)]
+    brokers: Option<String>,
+    /// Object store: a directory or s3://bucket/prefix (overrides store.url).
+    #[arg(long, global = true)]
+    store: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The whole stack on one machine with demo data; prints the URLs.
+    Up {
+        /// Address of the API.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Run the dataflow workers.
+    Worker {
+        /// Worker threads per process.
+        #[arg(long, short = 'w')]
+        threads: Option<usize>,
+        /// Number of timely processes in the cluster.
+        #[arg(long, default_value_t = 1)]
+        processes: usize,
+        /// This process's index in the cluster.
+        #[arg(long, default_value_t = 0)]
+        process: usize,
+        /// One host:port per line, one line per process.
+        #[arg(long)]
+        hostfile: Option<PathBuf>,
+        /// Also serve the API (health, metrics, uploads, SQL) on this address.
+        #[arg(long)]
+        http: Option<String>,
+    },
+    /// Serve the API only.
+    Serve {
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Topic administration.
+    Topics {
+        #[command(subcommand)]
+        action: TopicsAction,
+    },
+    /// Query the Parquet tables with SQL.
+    Sql {
+        query: String,
+        #[arg(long, default_value = "table")]
+        format: api::format::Format,
+    },
+    /// Consumer lag per group, topic and partition.
+    Lag {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Produce synthetic data onto the log.
+    Generate {
+        #[command(subcommand)]
+        what: GenerateWhat,
+    },
+    /// Throughput benchmarks (see BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum TopicsAction {
+    /// Create the topics in deploy/redpanda/topics.yaml that do not exist yet.
+    Create,
+}
+
+#[derive(Subcommand)]
+enum GenerateWhat {
+    /// Synthetic claim lines onto claims.lines.
+    Claims {
+        #[arg(long, default_value_t = 10_000)]
+        lines: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Replacements and voids of the generated lines, produced after them.
+        #[arg(long, default_value_t = 0)]
+        changes: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchWhat {
+    /// The dataflow alone, fed by the in-process generator.
+    Dataflow {
+        #[arg(long, default_value_t = 1_000_000)]
+        lines: usize,
+        #[arg(long, default_value_t = 0)]
+        changes: usize,
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+        #[arg(long, default_value_t = 50_000)]
+        batch: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Through the broker on loopback: produce, then time the workers to lag 0.
+    Broker {
+        #[arg(long, default_value_t = 1_000_000)]
+        lines: usize,
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BILLSTREAM_LOG").unwrap_or_else(|_| "warn,billstream=info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let mut cfg = config::Config::load(cli.config.as_deref())?;
+    if let Some(b) = cli.brokers {
+        cfg.kafka.brokers = b;
+    }
+    if let Some(s) = cli.store {
+        cfg.store.url = s;
+    }
+    let need_brokers = |cfg: &config::Config| -> Result<()> {
+        if cfg.kafka.brokers.is_empty() {
+            anyhow::bail!("no broker configured: pass --brokers HOST:PORT or set BILLSTREAM__KAFKA__BROKERS (or use `billstream up`)");
+        }
+        Ok(())
+    };
+    let rt = tokio::runtime::Runtime::new()?;
+    match cli.command {
+        Command::Up { listen } => {
+            if let Some(l) = listen {
+                cfg.api.listen = l;
+            }
+            rt.block_on(commands::up::run(cfg))
+        }
+        Command::Worker { threads, processes, process, hostfile, http } => {
+            need_brokers(&cfg)?;
+            let topology = commands::worker::Topology { threads: threads.unwrap_or(cfg.worker.threads), processes, process, hostfile };
+            let stop = Arc::new(AtomicBool::new(false));
+            let s = stop.clone();
+            rt.spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                s.store(true, Ordering::Relaxed);
+            });
+            if let Some(addr) = http {
+                let (c, s) = (cfg.clone(), stop.clone());
+                rt.spawn(async move {
+                    let shutdown = async move {
+                        while !s.load(Ordering::Relaxed) {
+                            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                        }
+                    };
+                    if let Err(e) = commands::serve::serve(&c, &addr, shutdown).await {
+                        tracing::error!(error = %e, "api server failed");
+                    }
+                });
+            }
+            commands::worker::run(cfg.worker(), &topology, stop)
+        }
+        Command::Serve { listen } => {
+            need_brokers(&cfg)?;
+            let listen = listen.unwrap_or_else(|| cfg.api.listen.clone());
+            rt.block_on(commands::serve::serve(&cfg, &listen, async {
+                let _ = tokio::signal::ctrl_c().await;
+            }))
+        }
+        Command::Topics { action: TopicsAction::Create } => {
+            need_brokers(&cfg)?;
+            let created = rt.block_on(connectors::kafka::admin::create_topics(&cfg.kafka()))?;
+            println!("created {} topic(s){}", created.len(), if created.is_empty() { String::new() } else { format!(": {}", created.join(", ")) });
+            Ok(())
+        }
+        Command::Sql { query, format } => rt.block_on(commands::sql::run(&cfg, &query, format)),
+        Command::Lag { json } => {
+            need_brokers(&cfg)?;
+            commands::lag::run(&cfg, json)
+        }
+        Command::Generate { what: GenerateWhat::Claims { lines, seed, changes } } => {
+            need_brokers(&cfg)?;
+            commands::generate::run(&cfg.kafka(), lines, seed, changes)
+        }
+        Command::Bench { what } => match what {
+            BenchWhat::Dataflow { lines, changes, workers, batch, json } => commands::bench::dataflow(lines, changes, workers, batch, json),
+            BenchWhat::Broker { lines, threads, json } => {
+                need_brokers(&cfg)?;
+                commands::bench::broker(&cfg, lines, threads, json)
+            }
+        },
+    }
+}

@@ -1,0 +1,35 @@
+//! `billstream generate claims`: synthetic claim lines onto `claims.lines` (demo data, load).
+use anyhow::Result;
+use connectors::kafka::sink::Sink;
+use connectors::kafka::KafkaConfig;
+use indicatif::{ProgressBar, ProgressStyle};
+use schemas::records::ClaimLine;
+use schemas::topics::CLAIMS_LINES;
+use std::time::Duration;
+
+/// Produces `lines` (keyed by claim id, so versions of a claim stay in order) and waits until
+/// all are durable.
+pub fn produce(kafka: &KafkaConfig, lines: &[ClaimLine], progress: bool) -> Result<()> {
+    let mut sink = Sink::new(kafka)?;
+    let bar = if progress { ProgressBar::new(lines.len() as u64) } else { ProgressBar::hidden() };
+    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} claim lines {per_sec}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    for (i, l) in lines.iter().enumerate() {
+        sink.send(CLAIMS_LINES, l.claim_id.as_bytes(), Some(&schemas::encode(l)?))?;
+        if i % 10_000 == 9_999 {
+            sink.flush(Duration::from_secs(120))?;
+            bar.set_position(i as u64 + 1);
+        }
+    }
+    sink.flush(Duration::from_secs(120))?;
+    bar.finish_and_clear();
+    Ok(())
+}
+
+pub fn run(kafka: &KafkaConfig, lines: usize, seed: u64, changes: usize) -> Result<()> {
+    let base = udfs::generate::claim_lines(seed, lines);
+    produce(kafka, &base, true)?;
+    let later = udfs::generate::replacements_and_voids(seed, &base, changes);
+    produce(kafka, &later, true)?;
+    eprintln!("produced {} claim lines and {} replacements/voids to {CLAIMS_LINES}", base.len(), later.len());
+    Ok(())
+}

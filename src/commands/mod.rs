@@ -1,0 +1,8 @@
+//! One module per subcommand; `main.rs` only parses and dispatches.
+pub mod bench;
+pub mod generate;
+pub mod lag;
+pub mod serve;
+pub mod sql;
+pub mod up;
+pub mod worker;

@@ -1,0 +1,88 @@
+//! Layered configuration: built-in defaults → `billstream.toml` (or `--config FILE`) →
+//! `BILLSTREAM__SECTION__KEY` environment variables → command-line flags.
+use connectors::kafka::KafkaConfig;
+use connectors::objstore::StoreConfig;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    pub kafka: KafkaSection,
+    pub store: StoreConfig,
+    pub worker: WorkerSection,
+    pub api: ApiSection,
+    pub embedded: EmbeddedSection,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KafkaSection {
+    /// Empty: `billstream up` starts the embedded broker and uses it.
+    pub brokers: String,
+    pub replication_factor: i32,
+    #[serde(default)]
+    pub properties: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerSection {
+    pub threads: usize,
+    pub group: String,
+    pub batch_max: usize,
+    pub roll_rows: usize,
+    pub roll_interval_ms: u64,
+    pub max_inflight_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiSection {
+    pub listen: String,
+    pub max_upload_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmbeddedSection {
+    /// Where `up` keeps the broker's sqlite file.
+    pub data_dir: String,
+    pub broker_port: u16,
+    /// Claim lines `up` generates into an empty `claims.lines` as demo data.
+    pub demo_lines: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            kafka: KafkaSection { brokers: String::new(), replication_factor: 1, properties: Default::default() },
+            store: StoreConfig::local(".billstream/store"),
+            worker: WorkerSection { threads: 2, group: "billstream-benchmarks".into(), batch_max: 20_000, roll_rows: 100_000, roll_interval_ms: 1_000, max_inflight_ms: 2_000 },
+            api: ApiSection { listen: "127.0.0.1:8080".into(), max_upload_bytes: 25 * 1024 * 1024 },
+            embedded: EmbeddedSection { data_dir: ".billstream".into(), broker_port: 9092, demo_lines: 20_000 },
+        }
+    }
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+        let mut f = Figment::from(Serialized::defaults(Config::default()));
+        let path: PathBuf = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("billstream.toml"));
+        if file.is_some() || path.exists() {
+            f = f.merge(Toml::file_exact(path));
+        }
+        f.merge(Env::prefixed("BILLSTREAM__").split("__")).extract()
+    }
+
+    pub fn kafka(&self) -> KafkaConfig {
+        KafkaConfig { brokers: self.kafka.brokers.clone(), replication_factor: self.kafka.replication_factor, properties: self.kafka.properties.clone() }
+    }
+
+    pub fn worker(&self) -> dataflows::WorkerConfig {
+        let mut w = dataflows::WorkerConfig::new(self.kafka(), self.store.clone());
+        w.group = self.worker.group.clone();
+        w.batch_max = self.worker.batch_max;
+        w.roll_rows = self.worker.roll_rows;
+        w.roll_interval_ms = self.worker.roll_interval_ms;
+        w.max_inflight_ms = self.worker.max_inflight_ms;
+        w
+    }
+}
