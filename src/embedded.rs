@@ -38,7 +38,6 @@ impl EmbeddedBroker {
     /// Starts tansu on 127.0.0.1:`port` with its data in `data_dir/broker.db`.
     pub fn start(data_dir: &Path, port: u16) -> Result<Self> {
         std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
-        let db = std::fs::canonicalize(data_dir)?.join("broker.db");
         let url = format!("tcp://127.0.0.1:{port}");
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
             bail!("port {port} is already in use; stop what listens there or set embedded.broker_port");
@@ -46,8 +45,9 @@ impl EmbeddedBroker {
         let log = std::fs::File::create(data_dir.join("broker.log"))?;
         let child = Command::new(find_tool("tansu")?)
             .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
-            .arg("--storage-engine")
-            .arg(format!("sqlite://{}", db.display()))
+            // tansu resolves the sqlite path against its working directory.
+            .args(["--storage-engine", "sqlite://broker.db"])
+            .current_dir(data_dir)
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log))
             .spawn()

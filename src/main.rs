@@ -133,7 +133,7 @@ enum BenchWhat {
 
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BILLSTREAM_LOG").unwrap_or_else(|_| "warn,billstream=info".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BILLSTREAM_LOG").unwrap_or_else(|_| "warn,billstream=info,librdkafka=off,rdkafka=off".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

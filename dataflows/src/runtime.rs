@@ -63,14 +63,19 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
     let mut batch: Vec<SourceRecord> = Vec::with_capacity(cfg.batch_max);
     let mut next: BTreeMap<i32, i64> = BTreeMap::new();
     let paused_gauge = metrics().paused.with_label_values(&[&index.to_string()]);
-    let lag_gauge = metrics().frontier_lag_ms.with_label_values(&["benchmarks"]);
+    let lag_gauge = metrics().frontier_lag_ms.with_label_values(&[&format!("benchmarks/{index}")]);
     loop {
         let stopping = stop.load(Ordering::Relaxed);
         let replay = !replaying.is_empty();
         if !replay {
-            let t = now_ms().max(last_t + 1);
-            graph.advance_to(t);
-            last_t = t;
+            // Time follows the wall clock and never runs ahead of it: a batch read within the
+            // same millisecond joins the current time.
+            let now = now_ms();
+            if now > last_t {
+                graph.advance_to(now);
+                last_t = now;
+            }
+            let t = last_t;
             let frontier = graph.frontier().unwrap_or(t);
             lag_gauge.set(t.saturating_sub(frontier) as i64);
             if stopping || t.saturating_sub(frontier) > cfg.max_inflight_ms {
@@ -85,8 +90,9 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
             batch.append(&mut held);
         }
         if !reader.is_paused() {
-            reader.poll_batch(cfg.batch_max, Duration::from_millis(if replay { 100 } else { 2 }), &mut batch)?;
+            reader.poll_batch(cfg.batch_max, Duration::from_millis(if replay { 100 } else { 10 }), &mut batch)?;
         }
+        let batch_len = batch.len();
         for rec in batch.drain(..) {
             if replay {
                 match replaying.get(&rec.partition) {
@@ -124,8 +130,10 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
         for (p, o) in std::mem::take(&mut next) {
             graph.progress.update((p, o), 1);
         }
+        let idle = batch_len == 0;
         graph.flush();
-        worker.step_or_park(Some(Duration::ZERO));
+        // Park briefly when there was nothing to read, so an idle or paused worker does not spin.
+        worker.step_or_park(Some(if idle && reader.is_paused() { Duration::from_millis(1) } else { Duration::ZERO }));
         if let Some(s) = sink.as_mut() {
             s.step(&graph, false)?;
         }
