@@ -55,7 +55,14 @@ impl Default for Config {
         Self {
             kafka: KafkaSection { brokers: String::new(), replication_factor: 1, properties: Default::default() },
             store: StoreConfig::local(".billstream/store"),
-            worker: WorkerSection { threads: 2, group: "billstream-benchmarks".into(), batch_max: 20_000, roll_rows: 100_000, roll_interval_ms: 1_000, max_inflight_ms: 2_000 },
+            worker: WorkerSection {
+                threads: 2,
+                group: "billstream-benchmarks".into(),
+                batch_max: 20_000,
+                roll_rows: 100_000,
+                roll_interval_ms: 1_000,
+                max_inflight_ms: 2_000,
+            },
             api: ApiSection { listen: "127.0.0.1:8080".into(), max_upload_bytes: 25 * 1024 * 1024 },
             embedded: EmbeddedSection { data_dir: ".billstream".into(), broker_port: 9092, demo_lines: 20_000 },
         }
@@ -73,7 +80,11 @@ impl Config {
     }
 
     pub fn kafka(&self) -> KafkaConfig {
-        KafkaConfig { brokers: self.kafka.brokers.clone(), replication_factor: self.kafka.replication_factor, properties: self.kafka.properties.clone() }
+        KafkaConfig {
+            brokers: self.kafka.brokers.clone(),
+            replication_factor: self.kafka.replication_factor,
+            properties: self.kafka.properties.clone(),
+        }
     }
 
     pub fn worker(&self) -> dataflows::WorkerConfig {

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 /// Where setup installs tools (tansu, s3s-fs); `BILLSTREAM_TOOLS` overrides.
 pub fn tools_dir() -> PathBuf {
-    std::env::var_os("BILLSTREAM_TOOLS").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/var/cache/billstream/tools"))
+    std::env::var_os("BILLSTREAM_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/cache/billstream/tools"))
 }
 
 /// A tool from the tools directory, else from PATH.

@@ -102,6 +102,9 @@ enum GenerateWhat {
         /// Replacements and voids of the generated lines, produced after them.
         #[arg(long, default_value_t = 0)]
         changes: usize,
+        /// Write the lines (in log order) to this CSV file instead of producing them.
+        #[arg(long)]
+        csv: Option<PathBuf>,
     },
 }
 
@@ -133,7 +136,10 @@ enum BenchWhat {
 
 fn main() -> Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BILLSTREAM_LOG").unwrap_or_else(|_| "warn,billstream=info,librdkafka=off,rdkafka=off".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BILLSTREAM_LOG")
+                .unwrap_or_else(|_| "warn,billstream=info,librdkafka=off,rdkafka=off".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -160,7 +166,12 @@ fn main() -> Result<()> {
         }
         Command::Worker { threads, processes, process, hostfile, http } => {
             need_brokers(&cfg)?;
-            let topology = commands::worker::Topology { threads: threads.unwrap_or(cfg.worker.threads), processes, process, hostfile };
+            let topology = commands::worker::Topology {
+                threads: threads.unwrap_or(cfg.worker.threads),
+                processes,
+                process,
+                hostfile,
+            };
             let stop = Arc::new(AtomicBool::new(false));
             let s = stop.clone();
             rt.spawn(async move {
@@ -192,7 +203,11 @@ fn main() -> Result<()> {
         Command::Topics { action: TopicsAction::Create } => {
             need_brokers(&cfg)?;
             let created = rt.block_on(connectors::kafka::admin::create_topics(&cfg.kafka()))?;
-            println!("created {} topic(s){}", created.len(), if created.is_empty() { String::new() } else { format!(": {}", created.join(", ")) });
+            println!(
+                "created {} topic(s){}",
+                created.len(),
+                if created.is_empty() { String::new() } else { format!(": {}", created.join(", ")) }
+            );
             Ok(())
         }
         Command::Sql { query, format } => rt.block_on(commands::sql::run(&cfg, &query, format)),
@@ -200,12 +215,17 @@ fn main() -> Result<()> {
             need_brokers(&cfg)?;
             commands::lag::run(&cfg, json)
         }
-        Command::Generate { what: GenerateWhat::Claims { lines, seed, changes } } => {
+        Command::Generate { what: GenerateWhat::Claims { lines, seed, changes, csv: Some(path) } } => {
+            commands::generate::to_csv(&path, lines, seed, changes)
+        }
+        Command::Generate { what: GenerateWhat::Claims { lines, seed, changes, csv: None } } => {
             need_brokers(&cfg)?;
             commands::generate::run(&cfg.kafka(), lines, seed, changes)
         }
         Command::Bench { what } => match what {
-            BenchWhat::Dataflow { lines, changes, workers, batch, json } => commands::bench::dataflow(lines, changes, workers, batch, json),
+            BenchWhat::Dataflow { lines, changes, workers, batch, json } => {
+                commands::bench::dataflow(lines, changes, workers, batch, json)
+            }
             BenchWhat::Broker { lines, threads, json } => {
                 need_brokers(&cfg)?;
                 commands::bench::broker(&cfg, lines, threads, json)

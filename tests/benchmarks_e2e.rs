@@ -103,8 +103,16 @@ fn two_processes_equal_one() {
     let hostfile = b.dir.path().join("hosts");
     std::fs::write(&hostfile, format!("127.0.0.1:{}\n127.0.0.1:{}\n", free_port(), free_port())).unwrap();
     let h = hostfile.to_str().unwrap();
-    let p1 = Worker::spawn_plain(&two_env, &["--threads", "1", "--processes", "2", "--process", "1", "--hostfile", h], &b.dir.path().join("two-1.log"));
-    let w0 = Worker::spawn(&two_env, &["--threads", "1", "--processes", "2", "--process", "0", "--hostfile", h], &b.dir.path().join("two-0.log"));
+    let p1 = Worker::spawn_plain(
+        &two_env,
+        &["--threads", "1", "--processes", "2", "--process", "1", "--hostfile", h],
+        &b.dir.path().join("two-1.log"),
+    );
+    let w0 = Worker::spawn(
+        &two_env,
+        &["--threads", "1", "--processes", "2", "--process", "0", "--hostfile", h],
+        &b.dir.path().join("two-0.log"),
+    );
     wait_caught_up(&w0, "two", 30_300);
     let two = normalize(benchmarks_table(&two_env));
     drop((w0, p1));
@@ -126,15 +134,30 @@ fn bad_records_go_to_the_dead_letter_topic() {
     bad.claim_id = "BAD-UNITS".into();
     bad.units = -3;
     b.produce_raw("claims.lines", b"BAD-UNITS", &schemas::encode(&bad).unwrap());
-    let wrong_schema = schemas::encode(&schemas::DeadLetter { stage: "x".into(), error: "y".into(), source_topic: "z".into(), source_partition: 0, source_offset: 0, key: None, payload: vec![], at: 0 }).unwrap();
+    let wrong_schema = schemas::encode(&schemas::DeadLetter {
+        stage: "x".into(),
+        error: "y".into(),
+        source_topic: "z".into(),
+        source_partition: 0,
+        source_offset: 0,
+        key: None,
+        payload: vec![],
+        at: 0,
+    })
+    .unwrap();
     b.produce_raw("claims.lines", b"WRONG-SCHEMA", &wrong_schema);
     b.produce_lines(&good[1_000..]);
     let w = Worker::spawn(&env, &[], &b.dir.path().join("worker.log"));
     wait_caught_up(&w, "bench-dlq", 2_003);
     assert_eq!(normalize(benchmarks_table(&env)), normalize(recompute(&[&good])), "all good records processed");
-    let dead: Vec<schemas::DeadLetter> = b.read_topic("dlq").into_iter().map(|(_, v)| schemas::decode(&v.unwrap()).unwrap()).collect();
+    let dead: Vec<schemas::DeadLetter> =
+        b.read_topic("dlq").into_iter().map(|(_, v)| schemas::decode(&v.unwrap()).unwrap()).collect();
     assert_eq!(dead.len(), 3, "{dead:#?}");
-    let find = |payload_key: &[u8]| dead.iter().find(|d| d.key.as_deref() == Some(payload_key)).unwrap_or_else(|| panic!("no dead letter for {:?}", String::from_utf8_lossy(payload_key)));
+    let find = |payload_key: &[u8]| {
+        dead.iter()
+            .find(|d| d.key.as_deref() == Some(payload_key))
+            .unwrap_or_else(|| panic!("no dead letter for {:?}", String::from_utf8_lossy(payload_key)))
+    };
     let g = find(b"garbage");
     assert!(g.error.contains("magic byte"), "{}", g.error);
     assert_eq!(g.payload, b"\xde\xad\xbe\xef not avro at all");

@@ -14,7 +14,16 @@ fn start_s3(bucket: &str) -> S3 {
     std::fs::create_dir_all(root.path().join(bucket)).unwrap();
     let port = free_port();
     let mut child = Command::new(tool("s3s-fs"))
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--access-key", "billstream", "--secret-key", "billstream-secret"])
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--access-key",
+            "billstream",
+            "--secret-key",
+            "billstream-secret",
+        ])
         .arg(root.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -56,14 +65,28 @@ fn sql_over_s3_equals_recomputation() {
     let dir = s3.root.path().join("billstream/site-a/tables/benchmarks");
     assert!(std::fs::read_dir(&dir).unwrap().count() > 0, "{}", dir.display());
     // Readable table output and CSV.
-    let table = b.cli(&env.iter().map(|(a, c)| (a.as_str(), c.as_str())).collect::<Vec<_>>(), &["sql", "SELECT COUNT(*) AS keys FROM benchmarks"]);
+    let table = b.cli(
+        &env.iter().map(|(a, c)| (a.as_str(), c.as_str())).collect::<Vec<_>>(),
+        &["sql", "SELECT COUNT(*) AS keys FROM benchmarks"],
+    );
     assert!(table.contains("| keys"), "{table}");
-    let csv = b.cli(&env.iter().map(|(a, c)| (a.as_str(), c.as_str())).collect::<Vec<_>>(), &["sql", "SELECT code, count FROM benchmarks ORDER BY code LIMIT 2", "--format", "csv"]);
+    let csv = b.cli(
+        &env.iter().map(|(a, c)| (a.as_str(), c.as_str())).collect::<Vec<_>>(),
+        &["sql", "SELECT code, count FROM benchmarks ORDER BY code LIMIT 2", "--format", "csv"],
+    );
     assert!(csv.starts_with("code,count\n"), "{csv}");
     // A query on a table that does not exist says which tables do.
-    let out = Command::new(BIN).envs(env.iter().map(|(a, c)| (a.as_str(), c.as_str()))).args(["sql", "SELECT * FROM nope"]).output().unwrap();
+    let out = Command::new(BIN)
+        .envs(env.iter().map(|(a, c)| (a.as_str(), c.as_str())))
+        .args(["sql", "SELECT * FROM nope"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("benchmarks_changes"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("benchmarks_changes"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn post(url: &str, form: reqwest::multipart::Form) -> (u16, serde_json::Value) {
@@ -89,28 +112,44 @@ fn upload_stores_document_and_produces_event() {
     assert_eq!(reqwest_blocking(&format!("http://{}/readyz", w.http)), "ready");
 
     let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
-    let part = || reqwest::multipart::Part::bytes(pdf.clone()).file_name("bill.pdf").mime_str("application/pdf").unwrap();
-    let (status, body) = post(&url, reqwest::multipart::Form::new().part("file", part()).text("kind", "eob").text("case_id", "case-7"));
+    let part =
+        || reqwest::multipart::Part::bytes(pdf.clone()).file_name("bill.pdf").mime_str("application/pdf").unwrap();
+    let (status, body) =
+        post(&url, reqwest::multipart::Form::new().part("file", part()).text("kind", "eob").text("case_id", "case-7"));
     assert_eq!(status, 201, "{body}");
     let sha = connectors::objstore::blobs::sha256_hex(&pdf);
     assert_eq!(body["sha256"], sha.as_str());
     let stored = s3.root.path().join("billstream/site-a/documents/sha256").join(&sha);
     assert_eq!(std::fs::read(&stored).unwrap(), pdf, "content-addressed blob in S3");
 
-    let events: Vec<schemas::DocumentUploaded> = b.read_topic("documents.uploaded").into_iter().map(|(_, v)| schemas::decode(&v.unwrap()).unwrap()).collect();
+    let events: Vec<schemas::DocumentUploaded> =
+        b.read_topic("documents.uploaded").into_iter().map(|(_, v)| schemas::decode(&v.unwrap()).unwrap()).collect();
     assert_eq!(events.len(), 1);
     let e = &events[0];
-    assert_eq!((e.doc_id.as_str(), e.case_id.as_str(), e.kind, e.mime.as_str(), e.size), (body["doc_id"].as_str().unwrap(), "case-7", schemas::DocumentKind::Eob, "application/pdf", pdf.len() as i64));
+    assert_eq!(
+        (e.doc_id.as_str(), e.case_id.as_str(), e.kind, e.mime.as_str(), e.size),
+        (body["doc_id"].as_str().unwrap(), "case-7", schemas::DocumentKind::Eob, "application/pdf", pdf.len() as i64)
+    );
     assert_eq!(e.object_key, format!("documents/sha256/{sha}"));
 
-    let (s, body) = post(&url, reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(vec![]).file_name("empty.pdf")));
+    let (s, body) = post(
+        &url,
+        reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(vec![]).file_name("empty.pdf")),
+    );
     assert_eq!(s, 400, "zero bytes: {body}");
     assert!(body["error"].as_str().unwrap().contains("empty"));
-    let (s, body) = post(&url, reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(b"hello, not a bill".to_vec()).file_name("x.pdf")));
+    let (s, body) = post(
+        &url,
+        reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(b"hello, not a bill".to_vec()).file_name("x.pdf")),
+    );
     assert_eq!(s, 400, "wrong type: {body}");
     let mut big = b"%PDF-1.4\n".to_vec();
     big.resize(10_000, b' ');
-    let (s, body) = post(&url, reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(big).file_name("big.pdf")));
+    let (s, body) = post(
+        &url,
+        reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(big).file_name("big.pdf")),
+    );
     assert_eq!(s, 413, "too large: {body}");
     let (s, _) = post(&url, reqwest::multipart::Form::new().part("file", part()).text("kind", "receipt"));
     assert_eq!(s, 400, "unknown kind");

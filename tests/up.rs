@@ -27,7 +27,11 @@ fn up_serves_demo_benchmarks_and_stops_cleanly() {
         if std::net::TcpStream::connect(("127.0.0.1", api_port)).is_ok() {
             let m = reqwest_blocking(&format!("http://{api}/metrics"));
             let (lag, n) = lag_from_metrics(&m, group);
-            if n == 4 && lag == 0 && m.contains("kafka_topic_partition_current_offset") && !m.contains("partition_current_offset{partition=\"0\",topic=\"claims.lines\"} 0") {
+            if n == 4
+                && lag == 0
+                && m.contains("kafka_topic_partition_current_offset")
+                && !m.contains("partition_current_offset{partition=\"0\",topic=\"claims.lines\"} 0")
+            {
                 break;
             }
         }

@@ -47,7 +47,8 @@ pub fn to_json_rows(batches: &[RecordBatch]) -> Result<Vec<serde_json::Value>> {
     let mut rows = vec![];
     for b in batches {
         let schema = b.schema();
-        let fmts: Vec<ArrayFormatter> = b.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &opts)).collect::<Result<_, _>>()?;
+        let fmts: Vec<ArrayFormatter> =
+            b.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &opts)).collect::<Result<_, _>>()?;
         for i in 0..b.num_rows() {
             let mut obj = serde_json::Map::new();
             for (j, f) in fmts.iter().enumerate() {
@@ -58,9 +59,16 @@ pub fn to_json_rows(batches: &[RecordBatch]) -> Result<Vec<serde_json::Value>> {
                 } else {
                     let text = f.value(i).to_string();
                     match field.data_type() {
-                        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 | DataType::Float32 | DataType::Float64 => {
-                            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
-                        }
+                        DataType::Int8
+                        | DataType::Int16
+                        | DataType::Int32
+                        | DataType::Int64
+                        | DataType::UInt8
+                        | DataType::UInt16
+                        | DataType::UInt32
+                        | DataType::UInt64
+                        | DataType::Float32
+                        | DataType::Float64 => serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
                         DataType::Boolean => serde_json::Value::Bool(text == "true"),
                         _ => serde_json::Value::String(text),
                     }

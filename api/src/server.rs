@@ -46,15 +46,19 @@ pub fn router(state: AppState) -> Router {
 async fn readyz(State(s): State<AppState>) -> Result<&'static str> {
     s.store.subdirs("").await.map_err(|e| ApiError::Unavailable(format!("object store: {e}")))?;
     let k = s.kafka.clone();
-    tokio::task::spawn_blocking(move || connectors::kafka::admin::partition_count(&k, DOCUMENTS_UPLOADED, std::time::Duration::from_secs(3)))
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?
-        .map_err(|e| ApiError::Unavailable(format!("broker: {e}")))?;
+    tokio::task::spawn_blocking(move || {
+        connectors::kafka::admin::partition_count(&k, DOCUMENTS_UPLOADED, std::time::Duration::from_secs(3))
+    })
+    .await
+    .map_err(|e| ApiError::Unavailable(e.to_string()))?
+    .map_err(|e| ApiError::Unavailable(format!("broker: {e}")))?;
     Ok("ready")
 }
 
 async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
-    let body = tokio::task::spawn_blocking(move || crate::metrics::render(Some(&s.kafka), &s.watched)).await.unwrap_or_default();
+    let body = tokio::task::spawn_blocking(move || crate::metrics::render(Some(&s.kafka), &s.watched))
+        .await
+        .unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 
@@ -89,12 +93,29 @@ async fn upload(State(s): State<AppState>, mut form: Multipart) -> Result<(Statu
         match field.name().unwrap_or("") {
             "file" => {
                 let name = field.file_name().map(String::from);
-                let bytes = field.bytes().await.map_err(|e| ApiError::TooLarge(format!("file: {e} (limit {} bytes)", s.max_upload_bytes)))?;
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| ApiError::TooLarge(format!("file: {e} (limit {} bytes)", s.max_upload_bytes)))?;
                 file = Some((bytes, name));
             }
-            "kind" => kind = field.text().await.map_err(|e| ApiError::BadRequest(e.to_string()))?.trim().parse().map_err(ApiError::BadRequest)?,
-            "case_id" => case_id = Some(field.text().await.map_err(|e| ApiError::BadRequest(e.to_string()))?.trim().to_string()),
-            other => return Err(ApiError::BadRequest(format!("unknown form field {other:?} (expected file, kind, case_id)"))),
+            "kind" => {
+                kind = field
+                    .text()
+                    .await
+                    .map_err(|e| ApiError::BadRequest(e.to_string()))?
+                    .trim()
+                    .parse()
+                    .map_err(ApiError::BadRequest)?
+            }
+            "case_id" => {
+                case_id = Some(field.text().await.map_err(|e| ApiError::BadRequest(e.to_string()))?.trim().to_string())
+            }
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown form field {other:?} (expected file, kind, case_id)"
+                )))
+            }
         }
     }
     let (bytes, filename) = file.ok_or_else(|| ApiError::BadRequest("no `file` field in the form".into()))?;
@@ -102,7 +123,11 @@ async fn upload(State(s): State<AppState>, mut form: Multipart) -> Result<(Statu
         return Err(ApiError::BadRequest("the file is empty (0 bytes)".into()));
     }
     if bytes.len() > s.max_upload_bytes {
-        return Err(ApiError::TooLarge(format!("the file is {} bytes; the limit is {}", bytes.len(), s.max_upload_bytes)));
+        return Err(ApiError::TooLarge(format!(
+            "the file is {} bytes; the limit is {}",
+            bytes.len(),
+            s.max_upload_bytes
+        )));
     }
     let mime = sniff_mime(&bytes).ok_or_else(|| ApiError::BadRequest("not a PDF, PNG, JPEG or TIFF file".into()))?;
     let size = bytes.len() as i64;
@@ -127,6 +152,8 @@ async fn upload(State(s): State<AppState>, mut form: Multipart) -> Result<(Statu
     tracing::info!(%doc_id, %object_key, partition, offset, "document uploaded");
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({"doc_id": doc_id, "case_id": case_id, "object_key": object_key, "sha256": sha_hex, "mime": mime, "size": size})),
+        Json(
+            serde_json::json!({"doc_id": doc_id, "case_id": case_id, "object_key": object_key, "sha256": sha_hex, "mime": mime, "size": size}),
+        ),
     ))
 }

@@ -70,7 +70,11 @@ impl SqlEngine {
     fn explain_missing(&self, e: datafusion::error::DataFusionError) -> crate::ApiError {
         let msg = e.to_string();
         if msg.contains("not found") {
-            let have = if self.tables.is_empty() { "none yet (no Parquet files under tables/)".to_string() } else { self.tables.join(", ") };
+            let have = if self.tables.is_empty() {
+                "none yet (no Parquet files under tables/)".to_string()
+            } else {
+                self.tables.join(", ")
+            };
             return crate::ApiError::BadRequest(format!("{msg}; tables: {have}"));
         }
         e.into()

@@ -91,14 +91,15 @@ pub fn build(worker: &mut timely::worker::Worker) -> Graph {
                 out.push(((bench.clone(), *charge), 1));
             }
         });
-        let stats = current
-            .map(|(_claim, (bench, charge))| (bench, charge))
-            .reduce_named("ChargeStats", |_bench, charges, out| {
+        let stats = current.map(|(_claim, (bench, charge))| (bench, charge)).reduce_named(
+            "ChargeStats",
+            |_bench, charges, out| {
                 let sorted: Vec<(Decimal, i64)> = charges.iter().map(|(c, n)| (**c, *n as i64)).collect();
                 if let Some(s) = charge_stats(&sorted) {
                     out.push((s, 1));
                 }
-            });
+            },
+        );
 
         let sink = outputs.clone();
         stats

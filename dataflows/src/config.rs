@@ -21,6 +21,14 @@ pub struct WorkerConfig {
 
 impl WorkerConfig {
     pub fn new(kafka: KafkaConfig, store: StoreConfig) -> Self {
-        Self { kafka, store, group: "billstream-benchmarks".into(), batch_max: 20_000, roll_rows: 100_000, roll_interval_ms: 1_000, max_inflight_ms: 2_000 }
+        Self {
+            kafka,
+            store,
+            group: "billstream-benchmarks".into(),
+            batch_max: 20_000,
+            roll_rows: 100_000,
+            roll_interval_ms: 1_000,
+            max_inflight_ms: 2_000,
+        }
     }
 }

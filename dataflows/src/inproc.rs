@@ -89,7 +89,10 @@ mod tests {
         }
         let mut groups: BTreeMap<BenchKey, Vec<Decimal>> = BTreeMap::new();
         for l in latest.values().filter(|l| l.frequency_code != "8") {
-            groups.entry((l.code.clone(), l.modifier.clone().unwrap_or_default(), l.place_of_service.clone())).or_default().push(l.charge);
+            groups
+                .entry((l.code.clone(), l.modifier.clone().unwrap_or_default(), l.place_of_service.clone()))
+                .or_default()
+                .push(l.charge);
         }
         groups
             .into_iter()
@@ -101,7 +104,8 @@ mod tests {
                     let i = pos.trunc();
                     let lo = v[usize::try_from(i.trunc().mantissa() / 10i128.pow(i.scale())).unwrap()];
                     let hi = v[(usize::try_from(i.mantissa() / 10i128.pow(i.scale())).unwrap() + 1).min(n - 1)];
-                    (lo + (hi - lo) * (pos - i)).round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+                    (lo + (hi - lo) * (pos - i))
+                        .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
                 };
                 let sum: Decimal = v.iter().sum();
                 let s = ChargeStats {
@@ -110,7 +114,8 @@ mod tests {
                     median: q(Decimal::new(5, 1)),
                     p90: q(Decimal::new(9, 1)),
                     max: v[n - 1],
-                    mean: (sum / Decimal::from(n)).round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
+                    mean: (sum / Decimal::from(n))
+                        .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
                 };
                 (k, s)
             })

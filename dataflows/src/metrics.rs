@@ -21,10 +21,26 @@ pub fn metrics() -> &'static Metrics {
         // Names and labels are constants: creation and registration cannot fail.
         #[allow(clippy::expect_used)]
         let m = Metrics {
-            records: IntCounterVec::new(Opts::new("billstream_stage_records_total", "Records into and out of each dataflow stage"), &["stage", "direction"]).expect("metric"),
-            dead_letters: IntCounterVec::new(Opts::new("billstream_dlq_records_total", "Records sent to the dead-letter topic"), &["stage"]).expect("metric"),
-            frontier_lag_ms: IntGaugeVec::new(Opts::new("billstream_dataflow_frontier_lag_ms", "Input time minus output frontier"), &["dataflow"]).expect("metric"),
-            paused: IntGaugeVec::new(Opts::new("billstream_source_paused", "1 while a worker's partitions are paused (backpressure)"), &["worker"]).expect("metric"),
+            records: IntCounterVec::new(
+                Opts::new("billstream_stage_records_total", "Records into and out of each dataflow stage"),
+                &["stage", "direction"],
+            )
+            .expect("metric"),
+            dead_letters: IntCounterVec::new(
+                Opts::new("billstream_dlq_records_total", "Records sent to the dead-letter topic"),
+                &["stage"],
+            )
+            .expect("metric"),
+            frontier_lag_ms: IntGaugeVec::new(
+                Opts::new("billstream_dataflow_frontier_lag_ms", "Input time minus output frontier"),
+                &["dataflow"],
+            )
+            .expect("metric"),
+            paused: IntGaugeVec::new(
+                Opts::new("billstream_source_paused", "1 while a worker's partitions are paused (backpressure)"),
+                &["worker"],
+            )
+            .expect("metric"),
             registry,
         };
         #[allow(clippy::expect_used)]

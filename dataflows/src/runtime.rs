@@ -35,7 +35,10 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
     let span = tracing::info_span!("worker", index, peers);
     let _e = span.enter();
     let rt = Arc::new(
-        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| DataflowError::Config(format!("tokio runtime: {e}")))?,
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| DataflowError::Config(format!("tokio runtime: {e}")))?,
     );
     let store = Store::open(&cfg.store)?;
     let prior = rt.block_on(progress::read(&store, SINK, &cfg.group))?;
@@ -49,7 +52,8 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
     let mine: BTreeMap<i32, i64> = (0..partitions).filter(|p| *p as usize % peers == index).map(|p| (p, 0)).collect();
     let mut reader = PartitionReader::assign(&cfg.kafka, &cfg.group, CLAIMS_LINES, &mine)?;
     // Partitions still replaying: those with durable output beyond offset 0.
-    let mut replaying: BTreeMap<i32, i64> = mine.keys().filter_map(|p| replay_to.get(p).filter(|o| **o > 0).map(|o| (*p, *o))).collect();
+    let mut replaying: BTreeMap<i32, i64> =
+        mine.keys().filter_map(|p| replay_to.get(p).filter(|o| **o > 0).map(|o| (*p, *o))).collect();
     if !replaying.is_empty() {
         for p in mine.keys().filter(|p| !replaying.contains_key(p)) {
             reader.set_partition_paused(*p, true)?;
@@ -171,7 +175,12 @@ fn ingest(graph: &mut Graph, rec: SourceRecord) {
 }
 
 /// Closes the inputs, lets the dataflow finish, and makes the sink durable.
-fn drain_and_stop(worker: &mut timely::worker::Worker, graph: &mut Graph, sink: Option<&mut BenchmarksSink>, last_t: Time) -> Result<()> {
+fn drain_and_stop(
+    worker: &mut timely::worker::Worker,
+    graph: &mut Graph,
+    sink: Option<&mut BenchmarksSink>,
+    last_t: Time,
+) -> Result<()> {
     graph.advance_to(last_t + 1);
     graph.flush();
     while graph.probe.less_than(&(last_t + 1)) {

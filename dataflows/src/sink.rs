@@ -42,7 +42,12 @@ pub struct BenchmarksSink {
 impl BenchmarksSink {
     /// Opens the sink and removes Parquet files written after the last durable progress (a
     /// crash between file and progress file): their rows will be produced again by the replay.
-    pub fn open(cfg: &WorkerConfig, store: Store, rt: Arc<tokio::runtime::Runtime>, prior: Option<SinkProgress>) -> Result<Self> {
+    pub fn open(
+        cfg: &WorkerConfig,
+        store: Store,
+        rt: Arc<tokio::runtime::Runtime>,
+        prior: Option<SinkProgress>,
+    ) -> Result<Self> {
         let skip_through = prior.as_ref().map(|p| p.time);
         let progress = prior.unwrap_or_else(|| SinkProgress { topic: CLAIMS_LINES.into(), ..Default::default() });
         for file in rt.block_on(store.list(TABLE_DIR))? {
@@ -202,7 +207,14 @@ fn part_time(path: &str) -> Option<Time> {
 }
 
 pub fn benchmark(key: &BenchKey, stats: Option<&ChargeStats>, time: Time) -> Benchmark {
-    let s = stats.cloned().unwrap_or(ChargeStats { count: 0, min: Decimal::ZERO, median: Decimal::ZERO, p90: Decimal::ZERO, max: Decimal::ZERO, mean: Decimal::ZERO });
+    let s = stats.cloned().unwrap_or(ChargeStats {
+        count: 0,
+        min: Decimal::ZERO,
+        median: Decimal::ZERO,
+        p90: Decimal::ZERO,
+        max: Decimal::ZERO,
+        mean: Decimal::ZERO,
+    });
     Benchmark {
         code: key.0.clone(),
         modifier: key.1.clone(),
@@ -230,7 +242,9 @@ fn money(values: impl Iterator<Item = Decimal>) -> Result<ArrayRef> {
 }
 
 fn to_batch(rows: &[Update<(BenchKey, ChargeStats)>]) -> Result<RecordBatch> {
-    let s = |f: fn(&BenchKey) -> &String| -> ArrayRef { Arc::new(StringArray::from_iter_values(rows.iter().map(|r| f(&r.0 .0)))) };
+    let s = |f: fn(&BenchKey) -> &String| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| f(&r.0 .0))))
+    };
     let cols: Vec<ArrayRef> = vec![
         s(|k| &k.0),
         s(|k| &k.1),

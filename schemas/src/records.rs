@@ -85,7 +85,10 @@ impl ClaimLine {
             return bad("claim_id", "empty".into());
         }
         if !matches!(self.frequency_code.as_str(), "1" | "7" | "8") {
-            return bad("frequency_code", format!("{:?} is not 1 (original), 7 (replacement) or 8 (void)", self.frequency_code));
+            return bad(
+                "frequency_code",
+                format!("{:?} is not 1 (original), 7 (replacement) or 8 (void)", self.frequency_code),
+            );
         }
         let code_ok = self.code.len() == 5 && self.code.chars().all(|c| c.is_ascii_alphanumeric());
         if !code_ok {
@@ -285,7 +288,8 @@ mod tests {
         for (subject, def) in crate::topics::subject_defs().unwrap() {
             assert!(std::path::Path::new(dir).join(&def.schema).exists(), "{subject}: {}", def.schema);
         }
-        let ids: std::collections::BTreeSet<u32> = crate::topics::subject_defs().unwrap().values().map(|d| d.id).collect();
+        let ids: std::collections::BTreeSet<u32> =
+            crate::topics::subject_defs().unwrap().values().map(|d| d.id).collect();
         assert_eq!(ids.len(), crate::topics::subject_defs().unwrap().len(), "schema ids are unique");
         assert_eq!(crate::topics::subject_defs().unwrap()["claims.lines-value"].id, ClaimLine::SCHEMA_ID);
         assert_eq!(crate::topics::subject_defs().unwrap()["benchmarks-value"].id, Benchmark::SCHEMA_ID);
@@ -296,7 +300,17 @@ mod tests {
     fn rejects_bad_bytes_with_reasons() {
         assert!(matches!(decode::<ClaimLine>(b"\x00\x00"), Err(SchemaError::TooShort(2))));
         assert!(matches!(decode::<ClaimLine>(b"garbage bytes"), Err(SchemaError::BadMagic(b'g'))));
-        let b = encode(&DeadLetter { stage: String::new(), error: String::new(), source_topic: String::new(), source_partition: 0, source_offset: 0, key: None, payload: vec![], at: 0 }).unwrap();
+        let b = encode(&DeadLetter {
+            stage: String::new(),
+            error: String::new(),
+            source_topic: String::new(),
+            source_partition: 0,
+            source_offset: 0,
+            key: None,
+            payload: vec![],
+            at: 0,
+        })
+        .unwrap();
         assert!(matches!(decode::<ClaimLine>(&b), Err(SchemaError::WrongSchema { found: 13, expected: 5, .. })));
         let mut l = line();
         l.units = -2;

@@ -40,7 +40,8 @@ pub fn broker(cfg: &crate::config::Config, lines: usize, threads: usize, json: b
     let group = cfg.worker.group.clone();
     loop {
         std::thread::sleep(Duration::from_millis(50));
-        let lags = connectors::kafka::lag::group_lag(&kafka, &group, schemas::topics::CLAIMS_LINES, Duration::from_secs(5))?;
+        let lags =
+            connectors::kafka::lag::group_lag(&kafka, &group, schemas::topics::CLAIMS_LINES, Duration::from_secs(5))?;
         let high: i64 = lags.iter().map(|l| l.high_watermark).sum();
         let lag: i64 = lags.iter().map(|l| l.lag).sum();
         if high >= lines as i64 && lag == 0 {

@@ -12,7 +12,10 @@ use std::time::Duration;
 pub fn produce(kafka: &KafkaConfig, lines: &[ClaimLine], progress: bool) -> Result<()> {
     let mut sink = Sink::new(kafka)?;
     let bar = if progress { ProgressBar::new(lines.len() as u64) } else { ProgressBar::hidden() };
-    bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} claim lines {per_sec}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} claim lines {per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     for (i, l) in lines.iter().enumerate() {
         sink.send(CLAIMS_LINES, l.claim_id.as_bytes(), Some(&schemas::encode(l)?))?;
         if i % 10_000 == 9_999 {
@@ -31,5 +34,31 @@ pub fn run(kafka: &KafkaConfig, lines: usize, seed: u64, changes: usize) -> Resu
     let later = udfs::generate::replacements_and_voids(seed, &base, changes);
     produce(kafka, &later, true)?;
     eprintln!("produced {} claim lines and {} replacements/voids to {CLAIMS_LINES}", base.len(), later.len());
+    Ok(())
+}
+
+/// The same lines as `run` would produce, in the same order, as CSV (for peers such as pandas).
+pub fn to_csv(path: &std::path::Path, lines: usize, seed: u64, changes: usize) -> Result<()> {
+    use std::io::Write;
+    let base = udfs::generate::claim_lines(seed, lines);
+    let later = udfs::generate::replacements_and_voids(seed, &base, changes);
+    let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(w, "claim_id,line_no,frequency_code,code,modifier,place_of_service,units,charge")?;
+    for l in base.iter().chain(later.iter()) {
+        writeln!(
+            w,
+            "{},{},{},{},{},{},{},{}",
+            l.claim_id,
+            l.line_no,
+            l.frequency_code,
+            l.code,
+            l.modifier.as_deref().unwrap_or(""),
+            l.place_of_service,
+            l.units,
+            l.charge
+        )?;
+    }
+    w.flush()?;
+    eprintln!("wrote {} claim lines to {}", base.len() + later.len(), path.display());
     Ok(())
 }

@@ -16,7 +16,14 @@ pub fn run(cfg: &crate::config::Config, json: bool) -> Result<()> {
     let mut t = Table::new();
     t.set_header(["group", "topic", "partition", "committed", "high watermark", "lag"]);
     for l in &lags {
-        t.add_row([l.group.clone(), l.topic.clone(), l.partition.to_string(), l.committed.map(|c| c.to_string()).unwrap_or_else(|| "-".into()), l.high_watermark.to_string(), l.lag.to_string()]);
+        t.add_row([
+            l.group.clone(),
+            l.topic.clone(),
+            l.partition.to_string(),
+            l.committed.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+            l.high_watermark.to_string(),
+            l.lag.to_string(),
+        ]);
     }
     println!("{t}");
     println!("total lag: {}", lags.iter().map(|l| l.lag).sum::<i64>());

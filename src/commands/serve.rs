@@ -6,7 +6,11 @@ use connectors::objstore::Store;
 use schemas::topics::CLAIMS_LINES;
 use std::sync::Arc;
 
-pub async fn serve(cfg: &crate::config::Config, listen: &str, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<()> {
+pub async fn serve(
+    cfg: &crate::config::Config,
+    listen: &str,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
     let state = AppState {
         store: Store::open(&cfg.store)?,
         kafka: cfg.kafka(),

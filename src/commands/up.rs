@@ -34,7 +34,8 @@ pub async fn run(mut cfg: Config) -> Result<()> {
     }
 
     let stop = Arc::new(AtomicBool::new(false));
-    let topology = crate::commands::worker::Topology { threads: cfg.worker.threads, processes: 1, process: 0, hostfile: None };
+    let topology =
+        crate::commands::worker::Topology { threads: cfg.worker.threads, processes: 1, process: 0, hostfile: None };
     let (wcfg, wstop) = (cfg.worker(), stop.clone());
     let worker = std::thread::spawn(move || crate::commands::worker::run(wcfg, &topology, wstop));
 
@@ -45,7 +46,9 @@ pub async fn run(mut cfg: Config) -> Result<()> {
     println!("  metrics   http://{listen}/metrics");
     println!("  broker    {}  ({})", cfg.kafka.brokers, if broker.is_some() { "embedded tansu" } else { "external" });
     println!("  store     {}", cfg.store.url);
-    println!("  try       billstream sql \"SELECT code, count, median, p90 FROM benchmarks ORDER BY count DESC LIMIT 10\"");
+    println!(
+        "  try       billstream sql \"SELECT code, count, median, p90 FROM benchmarks ORDER BY count DESC LIMIT 10\""
+    );
     println!("Ctrl-C stops everything.");
 
     let s2 = stop.clone();

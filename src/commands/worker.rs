@@ -17,7 +17,11 @@ pub struct Topology {
 fn timely_config(t: &Topology) -> Result<timely::Config> {
     let threads = t.threads.max(1);
     let communication = if t.processes <= 1 {
-        if threads == 1 { CommunicationConfig::Thread } else { CommunicationConfig::Process(threads) }
+        if threads == 1 {
+            CommunicationConfig::Thread
+        } else {
+            CommunicationConfig::Process(threads)
+        }
     } else {
         if t.process >= t.processes {
             bail!("--process {} is not below --processes {}", t.process, t.processes);

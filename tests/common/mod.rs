@@ -19,7 +19,8 @@ pub fn free_port() -> u16 {
 }
 
 pub fn tool(name: &str) -> PathBuf {
-    let dir = std::env::var_os("BILLSTREAM_TOOLS").map(PathBuf::from).unwrap_or_else(|| "/var/cache/billstream/tools".into());
+    let dir =
+        std::env::var_os("BILLSTREAM_TOOLS").map(PathBuf::from).unwrap_or_else(|| "/var/cache/billstream/tools".into());
     let p = dir.join("bin").join(name);
     assert!(p.exists(), "{} is missing: run scripts/setup.sh (installs tansu and s3s-fs)", p.display());
     p
@@ -59,7 +60,15 @@ impl Broker {
         let url = format!("tcp://127.0.0.1:{port}");
         let log = std::fs::File::create(dir.path().join("broker.log")).unwrap();
         let mut child = Command::new(tool("tansu"))
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", "sqlite://broker.db"])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+                "--storage-engine",
+                "sqlite://broker.db",
+            ])
             .current_dir(dir.path())
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
@@ -74,7 +83,12 @@ impl Broker {
 
     /// Runs the CLI to completion against this broker; returns stdout, panics on failure.
     pub fn cli(&self, env: &[(&str, &str)], args: &[&str]) -> String {
-        let out = Command::new(BIN).env("BILLSTREAM__KAFKA__BROKERS", &self.brokers).envs(env.iter().copied()).args(args).output().unwrap();
+        let out = Command::new(BIN)
+            .env("BILLSTREAM__KAFKA__BROKERS", &self.brokers)
+            .envs(env.iter().copied())
+            .args(args)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "billstream {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     }
@@ -100,7 +114,12 @@ impl Broker {
 
     /// Every record of `topic` from the beginning to the current high watermarks.
     pub fn read_topic(&self, topic: &str) -> Vec<(Option<Vec<u8>>, Option<Vec<u8>>)> {
-        let c: BaseConsumer = ClientConfig::new().set("bootstrap.servers", &self.brokers).set("group.id", "test-reader").set("enable.auto.commit", "false").create().unwrap();
+        let c: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &self.brokers)
+            .set("group.id", "test-reader")
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
         let md = c.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
         let parts = md.topics()[0].partitions().len() as i32;
         let mut tpl = TopicPartitionList::new();
@@ -143,7 +162,10 @@ impl Broker {
             .flatten()
             .map(|v| {
                 let b: schemas::Benchmark = schemas::decode(&v).unwrap();
-                ((b.code, b.modifier, b.place_of_service), Stats { count: b.count, min: b.min, median: b.median, p90: b.p90, max: b.max, mean: b.mean })
+                (
+                    (b.code, b.modifier, b.place_of_service),
+                    Stats { count: b.count, min: b.min, median: b.median, p90: b.p90, max: b.max, mean: b.mean },
+                )
             })
             .collect()
     }
@@ -183,7 +205,16 @@ impl Worker {
 
     pub fn spawn_plain(env: &[(String, String)], args: &[&str], log: &Path) -> Proc {
         let logf = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
-        Proc(Command::new(BIN).envs(env.iter().map(|(a, b)| (a.as_str(), b.as_str()))).arg("worker").args(args).stdout(Stdio::from(logf.try_clone().unwrap())).stderr(Stdio::from(logf)).spawn().unwrap())
+        Proc(
+            Command::new(BIN)
+                .envs(env.iter().map(|(a, b)| (a.as_str(), b.as_str())))
+                .arg("worker")
+                .args(args)
+                .stdout(Stdio::from(logf.try_clone().unwrap()))
+                .stderr(Stdio::from(logf))
+                .spawn()
+                .unwrap(),
+        )
     }
 
     pub fn metrics(&self) -> String {
@@ -200,7 +231,10 @@ pub fn reqwest_blocking(url: &str) -> String {
 pub fn lag_from_metrics(text: &str, group: &str) -> (i64, usize) {
     let mut sum = 0;
     let mut n = 0;
-    for line in text.lines().filter(|l| l.starts_with("kafka_consumergroup_lag{") && l.contains(&format!("consumergroup=\"{group}\""))) {
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("kafka_consumergroup_lag{") && l.contains(&format!("consumergroup=\"{group}\"")))
+    {
         sum += line.rsplit(' ').next().unwrap().parse::<i64>().unwrap();
         n += 1;
     }
@@ -214,11 +248,18 @@ pub fn wait_caught_up(w: &Worker, group: &str, records: i64) {
     loop {
         let m = w.metrics();
         let (lag, n) = lag_from_metrics(&m, group);
-        let high: i64 = m.lines().filter(|l| l.starts_with("kafka_topic_partition_current_offset{") && l.contains("topic=\"claims.lines\"")).map(|l| l.rsplit(' ').next().unwrap().parse::<i64>().unwrap()).sum();
+        let high: i64 = m
+            .lines()
+            .filter(|l| l.starts_with("kafka_topic_partition_current_offset{") && l.contains("topic=\"claims.lines\""))
+            .map(|l| l.rsplit(' ').next().unwrap().parse::<i64>().unwrap())
+            .sum();
         if n == 4 && lag == 0 && high == records {
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(300), "not caught up after 300 s: lag {lag} on {n} partitions, high {high} of {records}");
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "not caught up after 300 s: lag {lag} on {n} partitions, high {high} of {records}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -245,7 +286,10 @@ pub fn recompute(batches: &[&[ClaimLine]]) -> BTreeMap<Key, Stats> {
     }
     let mut groups: BTreeMap<Key, Vec<Decimal>> = BTreeMap::new();
     for l in latest.values().filter(|l| l.frequency_code != "8") {
-        groups.entry((l.code.clone(), l.modifier.clone().unwrap_or_default(), l.place_of_service.clone())).or_default().push(l.charge);
+        groups
+            .entry((l.code.clone(), l.modifier.clone().unwrap_or_default(), l.place_of_service.clone()))
+            .or_default()
+            .push(l.charge);
     }
     let r = |d: Decimal| d.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero);
     groups
@@ -262,14 +306,28 @@ pub fn recompute(batches: &[&[ClaimLine]]) -> BTreeMap<Key, Stats> {
                 r(lo + (hi - lo) * Decimal::new(rem, 1))
             };
             let sum: Decimal = v.iter().sum();
-            (k, Stats { count: n as i64, min: v[0], median: q(5), p90: q(9), max: v[n - 1], mean: r(sum / Decimal::from(n as i64)) })
+            (
+                k,
+                Stats {
+                    count: n as i64,
+                    min: v[0],
+                    median: q(5),
+                    p90: q(9),
+                    max: v[n - 1],
+                    mean: r(sum / Decimal::from(n as i64)),
+                },
+            )
         })
         .collect()
 }
 
 /// Runs `billstream sql --format json` and returns the rows.
 pub fn sql_json(env: &[(String, String)], query: &str) -> Vec<serde_json::Value> {
-    let out = Command::new(BIN).envs(env.iter().map(|(a, b)| (a.as_str(), b.as_str()))).args(["sql", query, "--format", "json"]).output().unwrap();
+    let out = Command::new(BIN)
+        .envs(env.iter().map(|(a, b)| (a.as_str(), b.as_str())))
+        .args(["sql", query, "--format", "json"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "sql failed: {}", String::from_utf8_lossy(&out.stderr));
     match serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap() {
         serde_json::Value::Array(rows) => rows,
@@ -283,11 +341,23 @@ fn dec(v: &serde_json::Value) -> Decimal {
 
 /// The current `benchmarks` table through SQL.
 pub fn benchmarks_table(env: &[(String, String)]) -> BTreeMap<Key, Stats> {
-    let rows = sql_json(env, "SELECT code, modifier, place_of_service, count, min, median, p90, max, mean FROM benchmarks");
+    let rows =
+        sql_json(env, "SELECT code, modifier, place_of_service, count, min, median, p90, max, mean FROM benchmarks");
     let mut out = BTreeMap::new();
     for r in rows {
-        let k = (r["code"].as_str().unwrap().to_string(), r["modifier"].as_str().unwrap().to_string(), r["place_of_service"].as_str().unwrap().to_string());
-        let s = Stats { count: r["count"].as_i64().unwrap(), min: dec(&r["min"]), median: dec(&r["median"]), p90: dec(&r["p90"]), max: dec(&r["max"]), mean: dec(&r["mean"]) };
+        let k = (
+            r["code"].as_str().unwrap().to_string(),
+            r["modifier"].as_str().unwrap().to_string(),
+            r["place_of_service"].as_str().unwrap().to_string(),
+        );
+        let s = Stats {
+            count: r["count"].as_i64().unwrap(),
+            min: dec(&r["min"]),
+            median: dec(&r["median"]),
+            p90: dec(&r["p90"]),
+            max: dec(&r["max"]),
+            mean: dec(&r["mean"]),
+        };
         assert!(out.insert(k.clone(), s).is_none(), "key {k:?} appears twice in the benchmarks view");
     }
     out
@@ -305,6 +375,18 @@ pub fn duplicate_rows(env: &[(String, String)]) -> Vec<serde_json::Value> {
 
 pub fn normalize(m: BTreeMap<Key, Stats>) -> BTreeMap<Key, Stats> {
     m.into_iter()
-        .map(|(k, s)| (k, Stats { count: s.count, min: s.min.normalize(), median: s.median.normalize(), p90: s.p90.normalize(), max: s.max.normalize(), mean: s.mean.normalize() }))
+        .map(|(k, s)| {
+            (
+                k,
+                Stats {
+                    count: s.count,
+                    min: s.min.normalize(),
+                    median: s.median.normalize(),
+                    p90: s.p90.normalize(),
+                    max: s.max.normalize(),
+                    mean: s.mean.normalize(),
+                },
+            )
+        })
         .collect()
 }

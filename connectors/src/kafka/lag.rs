@@ -35,7 +35,14 @@ pub fn group_lag(cfg: &KafkaConfig, group: &str, topic: &str, timeout: Duration)
         });
         // Never committed: everything still retained is lag.
         let lag = (high - c.unwrap_or(low)).max(0);
-        out.push(PartitionLag { group: group.into(), topic: topic.into(), partition: p, committed: c, high_watermark: high, lag });
+        out.push(PartitionLag {
+            group: group.into(),
+            topic: topic.into(),
+            partition: p,
+            committed: c,
+            high_watermark: high,
+            lag,
+        });
     }
     Ok(out)
 }

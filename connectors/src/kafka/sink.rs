@@ -38,7 +38,10 @@ impl Sink {
                     return Ok(());
                 }
                 // The local queue is full: wait for deliveries to make room, then retry.
-                Err((rdkafka::error::KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull), r)) => {
+                Err((
+                    rdkafka::error::KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull),
+                    r,
+                )) => {
                     self.producer.poll(Duration::from_millis(10));
                     record = r;
                 }

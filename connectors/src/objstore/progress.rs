@@ -34,6 +34,7 @@ pub async fn read(store: &Store, sink: &str, group: &str) -> Result<Option<SinkP
 
 pub async fn write(store: &Store, sink: &str, group: &str, progress: &SinkProgress) -> Result<()> {
     let p = path(sink, group);
-    let bytes = serde_json::to_vec_pretty(progress).map_err(|e| ConnectorError::Progress { path: p.clone(), reason: e.to_string() })?;
+    let bytes = serde_json::to_vec_pretty(progress)
+        .map_err(|e| ConnectorError::Progress { path: p.clone(), reason: e.to_string() })?;
     store.put(&p, bytes.into()).await
 }

@@ -27,7 +27,14 @@ pub struct StoreConfig {
 
 impl StoreConfig {
     pub fn local(dir: impl Into<String>) -> Self {
-        Self { url: dir.into(), s3_endpoint: None, s3_region: None, s3_access_key_id: None, s3_secret_access_key: None, s3_allow_http: false }
+        Self {
+            url: dir.into(),
+            s3_endpoint: None,
+            s3_region: None,
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_allow_http: false,
+        }
     }
 }
 

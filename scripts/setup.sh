@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what Billstream needs on a Debian machine (as root), idempotently:
+#   - Debian packages for the build (librdkafka's static build: zlib, OpenSSL, SASL, zstd)
+#   - a Rust toolchain when none is present (rustup)
+#   - tansu 0.6.0 (the embedded Kafka-compatible broker) and s3s-fs 0.14.1 (an S3 API server for
+#     tests) into $BILLSTREAM_TOOLS (default /var/cache/billstream/tools), built once and reused
+#   - the billstream binary (cargo build; target dir from .cargo/config.toml)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOOLS=${BILLSTREAM_TOOLS:-/var/cache/billstream/tools}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/cache/billstream/target}
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+
+APT_PACKAGES="build-essential pkg-config zlib1g-dev libssl-dev libsasl2-dev libzstd-dev protobuf-compiler curl ca-certificates python3 python3-pip"
+missing=""
+for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  log "installing Debian packages:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq $missing >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+  log "installing Rust (rustup)"
+  curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --component clippy,rustfmt
+  . "$HOME/.cargo/env"
+fi
+
+mkdir -p "$TOOLS" "$CARGO_TARGET_DIR"
+if [ ! -x "$TOOLS/bin/tansu" ]; then
+  log "building tansu 0.6.0 into $TOOLS (once; 15-40 minutes)"
+  CARGO_TARGET_DIR="$TOOLS/build" cargo install tansu --version 0.6.0 --locked --features libsql --root "$TOOLS" --quiet
+fi
+if [ ! -x "$TOOLS/bin/s3s-fs" ]; then
+  log "building s3s-fs 0.14.1 into $TOOLS (once)"
+  CARGO_TARGET_DIR="$TOOLS/build" cargo install s3s-fs@0.14.1 --features binary --locked --root "$TOOLS" --quiet
+fi
+rm -rf "$TOOLS/build"
+
+log "building billstream"
+cargo build --bin billstream
