@@ -70,13 +70,13 @@ impl Default for Config {
 }
 
 impl Config {
-    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
         let mut f = Figment::from(Serialized::defaults(Config::default()));
         let path: PathBuf = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("billstream.toml"));
         if file.is_some() || path.exists() {
             f = f.merge(Toml::file_exact(path));
         }
-        f.merge(Env::prefixed("BILLSTREAM__").split("__")).extract()
+        f.merge(Env::prefixed("BILLSTREAM__").split("__")).extract().map_err(Box::new)
     }
 
     pub fn kafka(&self) -> KafkaConfig {

@@ -1,18 +1,20 @@
 //! The benchmarks graph fed from memory instead of Kafka: the dataflow-alone benchmark and
 //! anything that wants answers without a broker. Same graph as the Kafka runtime.
-use crate::benchmarks::{self, BenchKey, Time};
+use crate::benchmarks::{self, Time};
 use schemas::records::ClaimLine;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use udfs::stats::ChargeStats;
 
+pub type CodeParts = (String, String, String);
+
 pub struct InprocRun {
     /// Wall time from the first record in to the last result out.
     pub elapsed: Duration,
     pub lines: usize,
-    /// The final benchmarks (consolidated output).
-    pub benchmarks: BTreeMap<BenchKey, ChargeStats>,
+    /// The final benchmarks (consolidated output) by (code, modifier, place of service).
+    pub benchmarks: BTreeMap<CodeParts, ChargeStats>,
 }
 
 /// Runs `rounds` of claim lines through the graph on `workers` threads, each round at its own
@@ -21,7 +23,7 @@ pub struct InprocRun {
 pub fn run(rounds: Vec<Vec<ClaimLine>>, workers: usize, batch: usize) -> Result<InprocRun, String> {
     let lines: usize = rounds.iter().map(Vec::len).sum();
     let rounds = Arc::new(rounds);
-    let result: Arc<Mutex<BTreeMap<(BenchKey, ChargeStats), isize>>> = Arc::default();
+    let result: Arc<Mutex<BTreeMap<(benchmarks::BenchKey, ChargeStats), isize>>> = Arc::default();
     let start = Instant::now();
     let res = result.clone();
     let guards = timely::execute(timely::Config::process(workers.max(1)), move |worker| {
@@ -34,7 +36,9 @@ pub fn run(rounds: Vec<Vec<ClaimLine>>, workers: usize, batch: usize) -> Result<
             for chunk in round.chunks(batch.max(1)) {
                 for line in chunk.iter() {
                     if offset as usize % peers == index {
-                        graph.lines.update(benchmarks::version(line, (0, offset)), 1);
+                        if let Some(v) = benchmarks::version(line, (0, offset)) {
+                            graph.lines.update(v, 1);
+                        }
                     }
                     offset += 1;
                 }
@@ -69,7 +73,7 @@ pub fn run(rounds: Vec<Vec<ClaimLine>>, workers: usize, batch: usize) -> Result<
     let mut benchmarks = BTreeMap::new();
     for ((k, s), r) in acc.iter() {
         if *r > 0 {
-            benchmarks.insert(k.clone(), s.clone());
+            benchmarks.insert(k.parts(), s.clone());
         }
     }
     Ok(InprocRun { elapsed, lines, benchmarks })
@@ -82,12 +86,12 @@ mod tests {
     use std::collections::HashMap;
 
     /// Recomputes benchmarks directly: apply versions in order, then sort and interpolate.
-    fn recompute(rounds: &[Vec<ClaimLine>]) -> BTreeMap<BenchKey, ChargeStats> {
+    fn recompute(rounds: &[Vec<ClaimLine>]) -> BTreeMap<CodeParts, ChargeStats> {
         let mut latest: HashMap<(String, i32), &ClaimLine> = HashMap::new();
         for l in rounds.iter().flatten() {
             latest.insert((l.claim_id.clone(), l.line_no), l);
         }
-        let mut groups: BTreeMap<BenchKey, Vec<Decimal>> = BTreeMap::new();
+        let mut groups: BTreeMap<CodeParts, Vec<Decimal>> = BTreeMap::new();
         for l in latest.values().filter(|l| l.frequency_code != "8") {
             groups
                 .entry((l.code.clone(), l.modifier.clone().unwrap_or_default(), l.place_of_service.clone()))

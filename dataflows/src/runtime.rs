@@ -150,9 +150,14 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
 /// Decodes one record into the graph, or into the dead-letter collection with the reason.
 fn ingest(graph: &mut Graph, rec: SourceRecord) {
     metrics().records.with_label_values(&[DECODE_STAGE, "in"]).inc();
-    match schemas::decode::<ClaimLine>(&rec.payload) {
-        Ok(line) => {
-            graph.lines.update(benchmarks::version(&line, (rec.partition, rec.offset)), 1);
+    let decoded = schemas::decode::<ClaimLine>(&rec.payload).map_err(|e| e.to_string()).and_then(|line| {
+        benchmarks::version(&line, (rec.partition, rec.offset)).ok_or_else(|| {
+            format!("claim {} line {}: code, modifier or place of service cannot be keyed", line.claim_id, line.line_no)
+        })
+    });
+    match decoded {
+        Ok(v) => {
+            graph.lines.update(v, 1);
             metrics().records.with_label_values(&[DECODE_STAGE, "out"]).inc();
         }
         Err(e) => {
@@ -160,7 +165,7 @@ fn ingest(graph: &mut Graph, rec: SourceRecord) {
             graph.dead.update(
                 DeadLetter {
                     stage: DECODE_STAGE.into(),
-                    error: e.to_string(),
+                    error: e,
                     source_topic: CLAIMS_LINES.into(),
                     source_partition: rec.partition,
                     source_offset: rec.offset,

@@ -13,7 +13,6 @@ use rust_decimal::Decimal;
 use schemas::arrow::MONEY_SCALE;
 use schemas::topics::{BENCHMARKS, CLAIMS_LINES, DLQ};
 use schemas::Benchmark;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use udfs::stats::ChargeStats;
@@ -216,9 +215,9 @@ pub fn benchmark(key: &BenchKey, stats: Option<&ChargeStats>, time: Time) -> Ben
         mean: Decimal::ZERO,
     });
     Benchmark {
-        code: key.0.clone(),
-        modifier: key.1.clone(),
-        place_of_service: key.2.clone(),
+        code: key.code(),
+        modifier: key.modifier(),
+        place_of_service: key.place_of_service(),
         scope: "observed".into(),
         count: s.count,
         min: s.min,
@@ -242,13 +241,13 @@ fn money(values: impl Iterator<Item = Decimal>) -> Result<ArrayRef> {
 }
 
 fn to_batch(rows: &[Update<(BenchKey, ChargeStats)>]) -> Result<RecordBatch> {
-    let s = |f: fn(&BenchKey) -> &String| -> ArrayRef {
+    let s = |f: fn(&BenchKey) -> String| -> ArrayRef {
         Arc::new(StringArray::from_iter_values(rows.iter().map(|r| f(&r.0 .0))))
     };
     let cols: Vec<ArrayRef> = vec![
-        s(|k| &k.0),
-        s(|k| &k.1),
-        s(|k| &k.2),
+        s(BenchKey::code),
+        s(BenchKey::modifier),
+        s(BenchKey::place_of_service),
         Arc::new(StringArray::from_iter_values(rows.iter().map(|_| "observed"))),
         Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0 .1.count))),
         money(rows.iter().map(|r| r.0 .1.min))?,
@@ -274,6 +273,3 @@ mod tests {
         assert_eq!(part_time("tables/benchmarks/dt=x/other.parquet"), None);
     }
 }
-
-/// Offsets as a map for callers that report them.
-pub type Offsets = BTreeMap<i32, i64>;

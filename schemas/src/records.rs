@@ -94,6 +94,17 @@ impl ClaimLine {
         if !code_ok {
             return bad("code", format!("{:?} is not a 5-character CPT/HCPCS code", self.code));
         }
+        if let Some(m) = &self.modifier {
+            if m.len() != 2 || !m.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return bad("modifier", format!("{m:?} is not a 2-character modifier"));
+            }
+        }
+        if self.place_of_service.len() != 2 || !self.place_of_service.chars().all(|c| c.is_ascii_digit()) {
+            return bad(
+                "place_of_service",
+                format!("{:?} is not a 2-digit place of service code", self.place_of_service),
+            );
+        }
         if self.units <= 0 {
             return bad("units", format!("{} is not a positive number of units", self.units));
         }

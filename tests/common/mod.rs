@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A record's key and value (`None` value: tombstone).
+pub type KeyValue = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_billstream");
 
 pub fn free_port() -> u16 {
@@ -113,7 +116,7 @@ impl Broker {
     }
 
     /// Every record of `topic` from the beginning to the current high watermarks.
-    pub fn read_topic(&self, topic: &str) -> Vec<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+    pub fn read_topic(&self, topic: &str) -> Vec<KeyValue> {
         let c: BaseConsumer = ClientConfig::new()
             .set("bootstrap.servers", &self.brokers)
             .set("group.id", "test-reader")
