@@ -1,7 +1,6 @@
 //! End to end through a real broker (tansu) and the real `billstream` binary.
 mod common;
 use common::*;
-use schemas::records::ClaimLine;
 use std::time::{Duration, Instant};
 
 fn env_for(b: &Broker, store: &str, group: &str) -> Vec<(String, String)> {
@@ -146,13 +145,16 @@ fn bad_records_go_to_the_dead_letter_topic() {
     })
     .unwrap();
     b.produce_raw("claims.lines", b"WRONG-SCHEMA", &wrong_schema);
+    let mut misrouted = good[1].clone();
+    misrouted.claim_id = "MISKEYED".into();
+    b.produce_raw("claims.lines", b"not-the-claim-id", &schemas::encode(&misrouted).unwrap());
     b.produce_lines(&good[1_000..]);
     let w = Worker::spawn(&env, &[], &b.dir.path().join("worker.log"));
-    wait_caught_up(&w, "bench-dlq", 2_003);
+    wait_caught_up(&w, "bench-dlq", 2_004);
     assert_eq!(normalize(benchmarks_table(&env)), normalize(recompute(&[&good])), "all good records processed");
     let dead: Vec<schemas::DeadLetter> =
         b.read_topic("dlq").into_iter().map(|(_, v)| schemas::decode(&v.unwrap()).unwrap()).collect();
-    assert_eq!(dead.len(), 3, "{dead:#?}");
+    assert_eq!(dead.len(), 4, "{dead:#?}");
     let find = |payload_key: &[u8]| {
         dead.iter()
             .find(|d| d.key.as_deref() == Some(payload_key))
@@ -166,6 +168,7 @@ fn bad_records_go_to_the_dead_letter_topic() {
     assert!(u.error.contains("units") && u.error.contains("-3"), "{}", u.error);
     let s = find(b"WRONG-SCHEMA");
     assert!(s.error.contains("schema id 13"), "{}", s.error);
-    assert!(w.metrics().contains("billstream_dlq_records_total{stage=\"claims.decode\"} 3"));
-    let _: Vec<ClaimLine> = vec![];
+    let k = find(b"not-the-claim-id");
+    assert!(k.error.contains("is not the claim id"), "{}", k.error);
+    assert!(w.metrics().contains("billstream_dlq_records_total{stage=\"claims.decode\"} 4"));
 }

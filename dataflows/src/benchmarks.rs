@@ -1,10 +1,11 @@
-//! The benchmarks graph: claim lines → the current version of each claim line → observed charge
-//! statistics per (code, modifier, place of service).
+//! The benchmarks graph: claim-line contributions → observed charge statistics per (code,
+//! modifier, place of service).
 //!
-//! A claim line is identified by (claim id, line number). Every version read from the log enters
-//! the collection with its position; the latest position wins, and a void (frequency 8) leaves
-//! nothing. So a replacement or void retracts the old contribution and the statistics re-derive
-//! for exactly the codes it touched.
+//! A claim line is identified by (claim id, line number). `Versions` — upsert state kept by the
+//! worker that reads the line's partition, since `claims.lines` is keyed by claim id — turns each
+//! version into changes of the differential collection: an original asserts its contribution, a
+//! replacement (frequency 7) retracts the previous one and asserts its own, a void (8) only
+//! retracts. The statistics then re-derive for exactly the codes a change touched.
 use differential_dataflow::input::{Input, InputSession};
 use differential_dataflow::AsCollection;
 use rust_decimal::Decimal;
@@ -12,6 +13,7 @@ use schemas::records::{ClaimLine, Frequency};
 use schemas::DeadLetter;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use timely::dataflow::operators::probe::Handle;
 use timely::dataflow::operators::Exchange;
@@ -22,13 +24,10 @@ pub type Time = u64;
 /// string compares and allocations. The state is rebuilt from the log at every start, so the
 /// hash never outlives the binary that computed it.
 pub type ClaimKey = u128;
-/// Position of a version in the log: (partition, offset); later wins.
-pub type Position = (i32, i64);
 pub type BenchKey = CodeKey;
 pub type Update<D> = (D, Time, isize);
-/// One version of a claim line: its key, where it sits in the log, and what it contributes
-/// (`None` for a void).
-pub type Version = (ClaimKey, (Position, Option<(BenchKey, Decimal)>));
+/// What a current claim line contributes: its code key and charge.
+pub type Contribution = (BenchKey, Decimal);
 
 /// (code, modifier, place of service) packed losslessly into 9 bytes: a CPT/HCPCS code is 5
 /// characters, a modifier 2 (zero bytes when absent), a place of service 2 digits —
@@ -85,8 +84,8 @@ pub struct Outputs {
 }
 
 pub struct Graph {
-    /// Versions of claim lines; `None` value is a void.
-    pub lines: InputSession<Time, Version, isize>,
+    /// Contributions of current claim lines (see `Versions`).
+    pub lines: InputSession<Time, Contribution, isize>,
     /// (partition, next offset) reached by the batch at this time.
     pub progress: InputSession<Time, (i32, i64), isize>,
     pub dead: InputSession<Time, DeadLetter, isize>,
@@ -114,17 +113,47 @@ impl Graph {
     }
 }
 
-/// The version of a claim line as the graph sees it; `None` if its code, modifier or place of
-/// service do not have the shapes validation guarantees.
-pub fn version(line: &ClaimLine, pos: Position) -> Option<Version> {
-    let key = claim_key(&line.claim_id, line.line_no);
-    let value = match line.frequency() {
-        Frequency::Void => None,
-        Frequency::Original | Frequency::Replacement => {
-            Some((CodeKey::new(&line.code, line.modifier.as_deref(), &line.place_of_service)?, line.charge))
+/// The latest contribution of every claim line read by one worker: the upsert state that turns
+/// versions into retractions and assertions. Rebuilt by replaying the partitions at start.
+#[derive(Default)]
+pub struct Versions {
+    latest: HashMap<ClaimKey, Contribution>,
+}
+
+impl Versions {
+    /// Applies the next version of a claim line, passing the resulting changes to `emit`.
+    /// `None` when its code, modifier or place of service cannot be keyed (validation
+    /// guarantees they can; the caller dead-letters the record otherwise).
+    pub fn apply(&mut self, line: &ClaimLine, mut emit: impl FnMut(Contribution, isize)) -> Option<()> {
+        let key = claim_key(&line.claim_id, line.line_no);
+        let new = match line.frequency() {
+            Frequency::Void => None,
+            Frequency::Original | Frequency::Replacement => {
+                Some((CodeKey::new(&line.code, line.modifier.as_deref(), &line.place_of_service)?, line.charge))
+            }
+        };
+        let old = match new {
+            Some(n) => self.latest.insert(key, n),
+            None => self.latest.remove(&key),
+        };
+        if old != new {
+            if let Some(o) = old {
+                emit(o, -1);
+            }
+            if let Some(n) = new {
+                emit(n, 1);
+            }
         }
-    };
-    Some((key, (pos, value)))
+        Some(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.latest.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.latest.is_empty()
+    }
 }
 
 /// Builds the graph in `worker`; every worker builds the same one.
@@ -132,25 +161,16 @@ pub fn build(worker: &mut timely::worker::Worker) -> Graph {
     let outputs = Rc::new(RefCell::new(Outputs::default()));
     let probe = Handle::new();
     let (lines, progress, dead) = worker.dataflow::<Time, _, _>(|scope| {
-        let (lines_in, lines) = scope.new_collection::<Version, isize>();
+        let (lines_in, lines) = scope.new_collection::<Contribution, isize>();
         let (progress_in, progress) = scope.new_collection::<(i32, i64), isize>();
         let (dead_in, dead) = scope.new_collection::<DeadLetter, isize>();
 
-        let current = lines.reduce_named("LatestVersion", |_key, versions, out| {
-            // Versions arrive sorted by position: the last one is the latest.
-            if let Some(((_, Some((bench, charge))), _)) = versions.last() {
-                out.push(((*bench, *charge), 1));
+        let stats = lines.reduce_named("ChargeStats", |_bench, charges, out| {
+            let sorted: Vec<(Decimal, i64)> = charges.iter().map(|(c, n)| (**c, *n as i64)).collect();
+            if let Some(s) = charge_stats(&sorted) {
+                out.push((s, 1));
             }
         });
-        let stats = current.map(|(_claim, (bench, charge))| (bench, charge)).reduce_named(
-            "ChargeStats",
-            |_bench, charges, out| {
-                let sorted: Vec<(Decimal, i64)> = charges.iter().map(|(c, n)| (**c, *n as i64)).collect();
-                if let Some(s) = charge_stats(&sorted) {
-                    out.push((s, 1));
-                }
-            },
-        );
 
         let sink = outputs.clone();
         stats
@@ -175,4 +195,53 @@ pub fn build(worker: &mut timely::worker::Worker) -> Graph {
         (lines_in, progress_in, dead_in)
     });
     Graph { lines, progress, dead, probe, outputs }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_keys_round_trip() {
+        let k = CodeKey::new("99213", Some("25"), "11").unwrap();
+        assert_eq!(k.parts(), ("99213".into(), "25".into(), "11".into()));
+        assert_eq!(CodeKey::new("J1885", None, "22").unwrap().modifier(), "");
+        assert!(CodeKey::new("9921", None, "11").is_none());
+        assert!(CodeKey::new("99213", Some("252"), "11").is_none());
+        assert_ne!(claim_key("C1", 1), claim_key("C1", 2));
+        assert_eq!(claim_key("C1", 1), claim_key("C1", 1));
+    }
+
+    #[test]
+    fn versions_retract_what_they_replace() {
+        let mut line = udfs::generate::claim_lines(3, 1).remove(0);
+        let key = CodeKey::new(&line.code, line.modifier.as_deref(), &line.place_of_service).unwrap();
+        let mut v = Versions::default();
+        let mut changes = vec![];
+        v.apply(&line, |c, d| changes.push((c, d))).unwrap();
+        assert_eq!(changes, vec![((key, line.charge), 1)]);
+
+        let old = line.charge;
+        line.frequency_code = "7".into();
+        line.charge += Decimal::ONE;
+        changes.clear();
+        v.apply(&line, |c, d| changes.push((c, d))).unwrap();
+        assert_eq!(changes, vec![((key, old), -1), ((key, line.charge), 1)]);
+
+        // The same version again changes nothing.
+        changes.clear();
+        v.apply(&line, |c, d| changes.push((c, d))).unwrap();
+        assert!(changes.is_empty());
+
+        line.frequency_code = "8".into();
+        v.apply(&line, |c, d| changes.push((c, d))).unwrap();
+        assert_eq!(changes, vec![((key, line.charge), -1)]);
+        assert!(v.is_empty());
+
+        // Voiding a line never seen retracts nothing.
+        changes.clear();
+        line.claim_id = "OTHER".into();
+        v.apply(&line, |c, d| changes.push((c, d))).unwrap();
+        assert!(changes.is_empty());
+    }
 }

@@ -17,9 +17,9 @@ pub struct InprocRun {
     pub benchmarks: BTreeMap<CodeParts, ChargeStats>,
 }
 
-/// Runs `rounds` of claim lines through the graph on `workers` threads, each round at its own
-/// time in batches of `batch` lines; worker i takes every line whose index is i mod workers.
-/// A line's position in the log is (0, its global index), so later rounds supersede earlier ones.
+/// Runs `rounds` of claim lines through the graph on `workers` threads in batches of `batch`
+/// lines, each batch at its own time. Lines are dealt to workers by claim line, as partitions
+/// keyed by claim id deal them, so later versions supersede earlier ones on the same worker.
 pub fn run(rounds: Vec<Vec<ClaimLine>>, workers: usize, batch: usize) -> Result<InprocRun, String> {
     let lines: usize = rounds.iter().map(Vec::len).sum();
     let rounds = Arc::new(rounds);
@@ -31,16 +31,14 @@ pub fn run(rounds: Vec<Vec<ClaimLine>>, workers: usize, batch: usize) -> Result<
         let peers = worker.peers();
         let mut graph = benchmarks::build(worker);
         let mut t: Time = 1;
-        let mut offset = 0i64;
+        let mut versions = benchmarks::Versions::default();
         for round in rounds.iter() {
             for chunk in round.chunks(batch.max(1)) {
                 for line in chunk.iter() {
-                    if offset as usize % peers == index {
-                        if let Some(v) = benchmarks::version(line, (0, offset)) {
-                            graph.lines.update(v, 1);
-                        }
+                    if benchmarks::claim_key(&line.claim_id, 0) % peers as u128 == index as u128 {
+                        let lines = &mut graph.lines;
+                        versions.apply(line, |c, d| lines.update(c, d));
                     }
-                    offset += 1;
                 }
                 t += 1;
                 graph.advance_to(t);

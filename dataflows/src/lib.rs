@@ -1,7 +1,8 @@
 //! CONTEXT — billstream-dataflows: timely + differential graphs and the worker runtime.
 //!
-//! Files: `benchmarks.rs` (the graph: claim lines → latest version per claim line → charge
-//! statistics per code, modifier and place of service), `runtime.rs` (the worker loop: Kafka
+//! Files: `benchmarks.rs` (the graph: claim-line contributions → charge statistics per code,
+//! modifier and place of service; `Versions`, the per-worker upsert state that turns a
+//! replacement or void into a retraction), `runtime.rs` (the worker loop: Kafka
 //! partitions assigned by worker index, backpressure, replay on restart), `sink.rs` (worker 0:
 //! benchmarks topic, Parquet table, dead letters, progress file, offset commits), `inproc.rs`
 //! (the same graph fed from memory: benchmarks and one-shot use), `metrics.rs`, `config.rs`.

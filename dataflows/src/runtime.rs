@@ -7,7 +7,7 @@
 //! Restart: the progress file names a time T and offsets. Every worker replays its partitions
 //! from the start, holding its input at T until it has passed those offsets, so state is rebuilt
 //! and the sink, which drops output ≤ T, writes only what was not durable before.
-use crate::benchmarks::{self, Graph, Time};
+use crate::benchmarks::{self, Graph, Time, Versions};
 use crate::metrics::metrics;
 use crate::sink::{BenchmarksSink, SINK};
 use crate::{DataflowError, Result, WorkerConfig};
@@ -46,6 +46,7 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
     let replay_to: BTreeMap<i32, i64> = prior.as_ref().map(|p| p.offsets.clone()).unwrap_or_default();
 
     let mut graph = benchmarks::build(worker);
+    let mut versions = Versions::default();
     let mut sink = if index == 0 { Some(BenchmarksSink::open(cfg, store, rt.clone(), prior)?) } else { None };
 
     let partitions = partition_count(&cfg.kafka, CLAIMS_LINES, Duration::from_secs(30))?;
@@ -112,7 +113,7 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
                 }
             }
             next.insert(rec.partition, rec.offset + 1);
-            ingest(&mut graph, rec);
+            ingest(&mut graph, &mut versions, rec);
         }
         if replay {
             // A partition can also end its replay without a record at its target (e.g. caught up).
@@ -148,18 +149,24 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
 }
 
 /// Decodes one record into the graph, or into the dead-letter collection with the reason.
-fn ingest(graph: &mut Graph, rec: SourceRecord) {
+fn ingest(graph: &mut Graph, versions: &mut Versions, rec: SourceRecord) {
     metrics().records.with_label_values(&[DECODE_STAGE, "in"]).inc();
-    let decoded = schemas::decode::<ClaimLine>(&rec.payload).map_err(|e| e.to_string()).and_then(|line| {
-        benchmarks::version(&line, (rec.partition, rec.offset)).ok_or_else(|| {
+    let lines = &mut graph.lines;
+    let applied = schemas::decode::<ClaimLine>(&rec.payload).map_err(|e| e.to_string()).and_then(|line| {
+        // Versions of a claim must share a partition (and so a worker): the key is the claim id.
+        if rec.key.as_deref() != Some(line.claim_id.as_bytes()) {
+            return Err(format!(
+                "record key {:?} is not the claim id {:?}; claims.lines is keyed by claim id",
+                rec.key.as_deref().map(String::from_utf8_lossy),
+                line.claim_id
+            ));
+        }
+        versions.apply(&line, |c, d| lines.update(c, d)).ok_or_else(|| {
             format!("claim {} line {}: code, modifier or place of service cannot be keyed", line.claim_id, line.line_no)
         })
     });
-    match decoded {
-        Ok(v) => {
-            graph.lines.update(v, 1);
-            metrics().records.with_label_values(&[DECODE_STAGE, "out"]).inc();
-        }
+    match applied {
+        Ok(()) => metrics().records.with_label_values(&[DECODE_STAGE, "out"]).inc(),
         Err(e) => {
             tracing::warn!(partition = rec.partition, offset = rec.offset, error = %e, "dead letter");
             graph.dead.update(
