@@ -162,7 +162,10 @@ fn ingest(graph: &mut Graph, versions: &mut Versions, rec: SourceRecord) {
             ));
         }
         versions.apply(&line, |c, d| lines.update(c, d)).ok_or_else(|| {
-            format!("claim {} line {}: code, modifier or place of service cannot be keyed", line.claim_id, line.line_no)
+            format!(
+                "claim {} line {}: code, modifier, place of service or charge cannot be keyed",
+                line.claim_id, line.line_no
+            )
         })
     });
     match applied {

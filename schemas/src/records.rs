@@ -111,6 +111,9 @@ impl ClaimLine {
         if self.charge.is_sign_negative() {
             return bad("charge", format!("{} is negative", self.charge));
         }
+        if self.charge.normalize().scale() > 4 {
+            return bad("charge", format!("{} has more than 4 decimal places", self.charge));
+        }
         let d = self.service_date.as_bytes();
         let date_ok = d.len() == 10
             && d[4] == b'-'
