@@ -207,8 +207,7 @@ pub fn build(worker: &mut timely::worker::Worker) -> Graph {
         let (dead_in, dead) = scope.new_collection::<DeadLetter, isize>();
 
         let stats = lines.reduce_named("ChargeStats", |_bench, charges, out| {
-            let sorted: Vec<(Decimal, i64)> = charges.iter().map(|(c, n)| (from_money(**c), *n as i64)).collect();
-            if let Some(s) = charge_stats(&sorted) {
+            if let Some(s) = charge_stats(charges, MONEY_SCALE) {
                 out.push((s, 1));
             }
         });

@@ -23,46 +23,47 @@ fn round(d: Decimal) -> Decimal {
 }
 
 /// The value at rank `rank` (0-based) of a multiset given as ascending (value, multiplicity).
-fn at_rank(sorted: &[(Decimal, i64)], rank: i64) -> Decimal {
+fn at_rank(sorted: &[(&i64, isize)], rank: i64) -> i64 {
     let mut seen = 0i64;
     for (v, n) in sorted {
-        seen += n;
+        seen += *n as i64;
         if rank < seen {
-            return *v;
+            return **v;
         }
     }
-    sorted.last().map(|(v, _)| *v).unwrap_or_default()
+    sorted.last().map(|(v, _)| **v).unwrap_or_default()
 }
 
-/// Quantile `q` (0..=1, given exactly as a decimal) of an ascending multiset with `n` elements.
-fn quantile(sorted: &[(Decimal, i64)], n: i64, q: Decimal) -> Decimal {
-    let pos = q * Decimal::from(n - 1);
-    let lo = pos.floor();
-    let frac = pos - lo;
-    let lo_rank = i64::try_from(lo.mantissa() / 10i128.pow(lo.scale())).unwrap_or(0);
-    let a = at_rank(sorted, lo_rank);
-    if frac.is_zero() {
+/// Quantile `tenths`/10 of an ascending multiset with `n` elements, as a fixed-point value at
+/// `scale`: position tenths·(n−1)/10, interpolated exactly.
+fn quantile(sorted: &[(&i64, isize)], n: i64, tenths: i64, scale: u32) -> Decimal {
+    let scaled = tenths * (n - 1);
+    let (lo, rem) = (scaled / 10, scaled % 10);
+    let a = Decimal::new(at_rank(sorted, lo), scale);
+    if rem == 0 {
         return a;
     }
-    let b = at_rank(sorted, lo_rank + 1);
-    round(a + (b - a) * frac)
+    let b = Decimal::new(at_rank(sorted, lo + 1), scale);
+    round(a + (b - a) * Decimal::new(rem, 1))
 }
 
-/// Statistics of a multiset of charges given in ascending order with positive multiplicities
-/// (the shape differential's `reduce` hands to its logic). `None` when the multiset is empty.
-pub fn charge_stats(sorted: &[(Decimal, i64)]) -> Option<ChargeStats> {
-    let n: i64 = sorted.iter().map(|(_, c)| *c).sum();
+/// Statistics of a multiset of charges given in ascending order with positive multiplicities —
+/// the shape differential's `reduce` hands to its logic — as fixed-point integers at `scale`
+/// decimal places (exact money). `None` when the multiset is empty.
+pub fn charge_stats(sorted: &[(&i64, isize)], scale: u32) -> Option<ChargeStats> {
+    let n: i64 = sorted.iter().map(|(_, c)| *c as i64).sum();
     if n <= 0 {
         return None;
     }
-    let sum: Decimal = sorted.iter().map(|(v, c)| *v * Decimal::from(*c)).sum();
+    let sum: i128 = sorted.iter().map(|(v, c)| **v as i128 * *c as i128).sum();
+    let fixed = |v: i64| Decimal::new(v, scale);
     Some(ChargeStats {
         count: n,
-        min: sorted[0].0,
-        median: quantile(sorted, n, Decimal::new(5, 1)),
-        p90: quantile(sorted, n, Decimal::new(9, 1)),
-        max: sorted[sorted.len() - 1].0,
-        mean: round(sum / Decimal::from(n)),
+        min: fixed(*sorted[0].0),
+        median: quantile(sorted, n, 5, scale),
+        p90: quantile(sorted, n, 9, scale),
+        max: fixed(*sorted[sorted.len() - 1].0),
+        mean: round(Decimal::from_i128_with_scale(sum, scale) / Decimal::from(n)),
     })
 }
 
@@ -77,19 +78,23 @@ mod tests {
 
     #[test]
     fn matches_numpy_linear_quantiles() {
+        let stats = |v: &[(i64, isize)]| {
+            let refs: Vec<(&i64, isize)> = v.iter().map(|(a, n)| (a, *n)).collect();
+            charge_stats(&refs, 2)
+        };
         // numpy.quantile([10, 20, 30, 40], [.5, .9]) == [25.0, 37.0]
-        let s = charge_stats(&[(d("10"), 1), (d("20"), 1), (d("30"), 1), (d("40"), 1)]).unwrap();
+        let s = stats(&[(1000, 1), (2000, 1), (3000, 1), (4000, 1)]).unwrap();
         assert_eq!((s.median, s.p90, s.mean), (d("25"), d("37"), d("25")));
-        // Multiplicities count: [1, 1, 1, 5] -> median 1, p90 5 (pos 2.7: 1 + 0.7*4 = 3.8)
-        let s = charge_stats(&[(d("1"), 3), (d("5"), 1)]).unwrap();
+        // Multiplicities count: [1, 1, 1, 5] -> median 1, p90 3.8 (pos 2.7: 1 + 0.7*4)
+        let s = stats(&[(100, 3), (500, 1)]).unwrap();
         assert_eq!((s.count, s.min, s.median, s.p90, s.max), (4, d("1"), d("1"), d("3.8"), d("5")));
         assert_eq!(s.mean, d("2"));
         // One element.
-        let s = charge_stats(&[(d("99.99"), 1)]).unwrap();
+        let s = stats(&[(9999, 1)]).unwrap();
         assert_eq!((s.median, s.p90, s.mean), (d("99.99"), d("99.99"), d("99.99")));
         // Means round half away from zero at 4 places: 10/3.
-        let s = charge_stats(&[(d("1"), 2), (d("8"), 1)]).unwrap();
+        let s = stats(&[(100, 2), (800, 1)]).unwrap();
         assert_eq!(s.mean, d("3.3333"));
-        assert!(charge_stats(&[]).is_none());
+        assert!(stats(&[]).is_none());
     }
 }
