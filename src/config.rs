@@ -32,7 +32,6 @@ pub struct WorkerSection {
     pub batch_max: usize,
     pub roll_rows: usize,
     pub roll_interval_ms: u64,
-    pub max_inflight_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,7 +60,6 @@ impl Default for Config {
                 batch_max: 20_000,
                 roll_rows: 100_000,
                 roll_interval_ms: 1_000,
-                max_inflight_ms: 2_000,
             },
             api: ApiSection { listen: "127.0.0.1:8080".into(), max_upload_bytes: 25 * 1024 * 1024 },
             embedded: EmbeddedSection { data_dir: ".billstream".into(), broker_port: 9092, demo_lines: 20_000 },
@@ -93,7 +91,6 @@ impl Config {
         w.batch_max = self.worker.batch_max;
         w.roll_rows = self.worker.roll_rows;
         w.roll_interval_ms = self.worker.roll_interval_ms;
-        w.max_inflight_ms = self.worker.max_inflight_ms;
         w
     }
 }

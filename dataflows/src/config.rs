@@ -9,14 +9,13 @@ pub struct WorkerConfig {
     pub store: StoreConfig,
     /// Consumer group the sink commits offsets to (what lag exporters watch).
     pub group: String,
-    /// Most records read per worker per batch (one dataflow time).
+    /// Most records a worker puts into one dataflow time; a full time pauses the fetch until
+    /// the dataflow catches up (backpressure).
     pub batch_max: usize,
     /// Roll a Parquet file when this many rows are pending ...
     pub roll_rows: usize,
     /// ... or when the oldest pending change is this old.
     pub roll_interval_ms: u64,
-    /// Pause the partitions when the output frontier is this far (ms) behind the input.
-    pub max_inflight_ms: u64,
 }
 
 impl WorkerConfig {
@@ -28,7 +27,6 @@ impl WorkerConfig {
             batch_max: 20_000,
             roll_rows: 100_000,
             roll_interval_ms: 1_000,
-            max_inflight_ms: 2_000,
         }
     }
 }

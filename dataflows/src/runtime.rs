@@ -23,6 +23,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub const DECODE_STAGE: &str = "claims.decode";
+/// How far (ms) the output frontier may trail the open time before the partitions are paused.
+pub const PAUSE_AFTER_MS: u64 = 5_000;
 
 pub fn now_ms() -> Time {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as Time).unwrap_or(0)
@@ -64,6 +66,7 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
 
     graph.advance_to(t0);
     let mut last_t = t0;
+    let mut open_records = 0usize;
     let mut held: Vec<SourceRecord> = vec![];
     let mut batch: Vec<SourceRecord> = Vec::with_capacity(cfg.batch_max);
     let mut next: BTreeMap<i32, i64> = BTreeMap::new();
@@ -73,31 +76,38 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
         let stopping = stop.load(Ordering::Relaxed);
         let replay = !replaying.is_empty();
         if !replay {
-            // Time follows the wall clock and never runs ahead of it: a batch read within the
-            // same millisecond joins the current time.
+            // Time follows the wall clock, and a new time opens only when the dataflow has
+            // finished the previous ones: while it works, arriving records join the open time,
+            // so times grow with the load and each change is aggregated once per time.
             let now = now_ms();
-            if now > last_t {
+            let frontier = graph.frontier().unwrap_or(last_t);
+            if now > last_t && frontier >= last_t {
                 graph.advance_to(now);
                 last_t = now;
+                open_records = 0;
             }
-            let t = last_t;
-            let frontier = graph.frontier().unwrap_or(t);
-            lag_gauge.set(t.saturating_sub(frontier) as i64);
-            if stopping || t.saturating_sub(frontier) > cfg.max_inflight_ms {
+            lag_gauge.set(last_t.saturating_sub(frontier) as i64);
+            // Backpressure: a full open time stops reading (librdkafka's bounded prefetch queue
+            // then stops fetching); a dataflow more than PAUSE_AFTER_MS behind also pauses the
+            // partitions at the broker until it catches up.
+            if stopping || last_t.saturating_sub(frontier) > PAUSE_AFTER_MS {
                 reader.pause()?;
             } else {
                 reader.resume()?;
             }
             paused_gauge.set(reader.is_paused() as i64);
         }
+        let full = !replay && open_records >= cfg.batch_max;
         batch.clear();
         if !replay {
             batch.append(&mut held);
         }
-        if !reader.is_paused() {
-            reader.poll_batch(cfg.batch_max, Duration::from_millis(if replay { 100 } else { 10 }), &mut batch)?;
+        if !reader.is_paused() && !full {
+            let room = if replay { cfg.batch_max } else { cfg.batch_max.saturating_sub(open_records).max(1) };
+            reader.poll_batch(room, Duration::from_millis(if replay { 100 } else { 10 }), &mut batch)?;
         }
         let batch_len = batch.len();
+        open_records += batch_len;
         for rec in batch.drain(..) {
             if replay {
                 match replaying.get(&rec.partition) {
@@ -138,7 +148,11 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
         let idle = batch_len == 0;
         graph.flush();
         // Park briefly when there was nothing to read, so an idle or paused worker does not spin.
-        worker.step_or_park(Some(if idle && reader.is_paused() { Duration::from_millis(1) } else { Duration::ZERO }));
+        worker.step_or_park(Some(if idle && (reader.is_paused() || full) {
+            Duration::from_millis(1)
+        } else {
+            Duration::ZERO
+        }));
         if let Some(s) = sink.as_mut() {
             s.step(&graph, false)?;
         }

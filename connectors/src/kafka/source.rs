@@ -28,14 +28,20 @@ impl PartitionReader {
     /// Assigns `starts` (partition → first offset to read) of `topic`. `group` is only used to
     /// commit offsets (`commit`), so lag exporters see the dataflow's durable progress.
     pub fn assign(cfg: &KafkaConfig, group: &str, topic: &str, starts: &BTreeMap<i32, i64>) -> Result<Self> {
-        let consumer: BaseConsumer = cfg
-            .client()
+        // Short fetch waits: the worker polls in a loop and a broker that holds each fetch for
+        // the full wait (as tansu does) would otherwise bound throughput. Operators can override
+        // any of these through `kafka.properties`.
+        let mut c = rdkafka::ClientConfig::new();
+        c.set("fetch.wait.max.ms", "5").set("queued.min.messages", "200000").set("fetch.max.bytes", "104857600");
+        for (k, v) in cfg.client().config_map() {
+            c.set(k, v);
+        }
+        let consumer: BaseConsumer = c
             .set("group.id", group)
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("enable.partition.eof", "false")
             .set("auto.offset.reset", "earliest")
-            .set("fetch.wait.max.ms", "50")
             .create()?;
         let mut tpl = TopicPartitionList::new();
         for (p, o) in starts {
