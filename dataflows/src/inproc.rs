@@ -12,6 +12,8 @@ pub type CodeParts = (String, String, String);
 pub struct InprocRun {
     /// Wall time from the first record in to the last result out.
     pub elapsed: Duration,
+    /// Wall time of the last round alone (e.g. corrections on top of loaded state), on worker 0.
+    pub last_round: Duration,
     pub lines: usize,
     /// The final benchmarks (consolidated output) by (code, modifier, place of service).
     pub benchmarks: BTreeMap<CodeParts, ChargeStats>,
@@ -26,6 +28,8 @@ pub fn run(rounds: Vec<Vec<ClaimLine>>, workers: usize, batch: usize) -> Result<
     let result: Arc<Mutex<BTreeMap<(benchmarks::BenchKey, ChargeStats), isize>>> = Arc::default();
     let start = Instant::now();
     let res = result.clone();
+    let last_round: Arc<Mutex<Duration>> = Arc::default();
+    let lr = last_round.clone();
     let guards = timely::execute(timely::Config::process(workers.max(1)), move |worker| {
         let index = worker.index();
         let peers = worker.peers();
@@ -33,6 +37,7 @@ pub fn run(rounds: Vec<Vec<ClaimLine>>, workers: usize, batch: usize) -> Result<
         let mut t: Time = 1;
         let mut versions = benchmarks::Versions::default();
         for round in rounds.iter() {
+            let round_start = Instant::now();
             for chunk in round.chunks(batch.max(1)) {
                 for line in chunk.iter() {
                     if benchmarks::claim_key(&line.claim_id, 0) % peers as u128 == index as u128 {
@@ -47,6 +52,16 @@ pub fn run(rounds: Vec<Vec<ClaimLine>>, workers: usize, batch: usize) -> Result<
                 while graph.probe.less_than(&t.saturating_sub(4)) {
                     worker.step();
                 }
+            }
+            // Each round completes before the next starts, so a round's time is its own.
+            t += 1;
+            graph.advance_to(t);
+            graph.flush();
+            while graph.probe.less_than(&t) {
+                worker.step();
+            }
+            if let Ok(mut l) = lr.lock() {
+                *l = round_start.elapsed();
             }
         }
         graph.advance_to(t + 1);
@@ -74,7 +89,8 @@ pub fn run(rounds: Vec<Vec<ClaimLine>>, workers: usize, batch: usize) -> Result<
             benchmarks.insert(k.parts(), s.clone());
         }
     }
-    Ok(InprocRun { elapsed, lines, benchmarks })
+    let last_round = *last_round.lock().map_err(|e| e.to_string())?;
+    Ok(InprocRun { elapsed, last_round, lines, benchmarks })
 }
 
 #[cfg(test)]

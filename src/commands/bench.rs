@@ -15,6 +15,8 @@ pub fn dataflow(lines: usize, changes: usize, workers: usize, batch: usize, json
         "bench": "dataflow", "lines": run.lines, "workers": workers, "batch": batch,
         "seconds": secs, "lines_per_s": rate.round(), "lines_per_s_per_worker": (rate / workers as f64).round(),
         "benchmark_keys": run.benchmarks.len(),
+        "changes": changes,
+        "changes_seconds": if changes > 0 { Some(run.last_round.as_secs_f64()) } else { None },
     });
     print_result(&out, json);
     Ok(())
