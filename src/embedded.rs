@@ -4,6 +4,7 @@
 use anyhow::{bail, Context, Result};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -45,7 +46,10 @@ impl EmbeddedBroker {
             bail!("port {port} is already in use; stop what listens there or set embedded.broker_port");
         }
         let log = std::fs::File::create(data_dir.join("broker.log"))?;
+        // Its own process group: a terminal's Ctrl-C reaches `up`, which stops the workers first
+        // (so their output is durable) and the broker last.
         let child = Command::new(find_tool("tansu")?)
+            .process_group(0)
             .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
             // tansu resolves the sqlite path against its working directory.
             .args(["--storage-engine", "sqlite://broker.db"])

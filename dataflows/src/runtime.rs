@@ -104,7 +104,14 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
         }
         if !reader.is_paused() && !full {
             let room = if replay { cfg.batch_max } else { cfg.batch_max.saturating_sub(open_records).max(1) };
-            reader.poll_batch(room, Duration::from_millis(if replay { 100 } else { 10 }), &mut batch)?;
+            if let Err(e) = reader.poll_batch(room, Duration::from_millis(if replay { 100 } else { 10 }), &mut batch) {
+                // librdkafka reconnects on its own; a broker outage is waited out, not fatal.
+                if !e.is_retryable() {
+                    return Err(e.into());
+                }
+                tracing::warn!(error = %e, "fetch failed; retrying");
+                std::thread::sleep(Duration::from_millis(200));
+            }
         }
         let batch_len = batch.len();
         open_records += batch_len;
