@@ -269,15 +269,8 @@ pub fn wait_caught_up(w: &Worker, group: &str, records: i64) {
 
 pub type Key = (String, String, String);
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Stats {
-    pub count: i64,
-    pub min: Decimal,
-    pub median: Decimal,
-    pub p90: Decimal,
-    pub max: Decimal,
-    pub mean: Decimal,
-}
+/// The statistics the dataflow computes, as the recomputation below fills them in.
+pub type Stats = udfs::stats::ChargeStats;
 
 /// Direct recomputation: keep the last version of each (claim, line) in log order per claim
 /// (claims are keyed so their versions share a partition), drop voids, then sort each group and
