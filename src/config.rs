@@ -30,6 +30,7 @@ pub struct WorkerSection {
     pub threads: usize,
     pub group: String,
     pub batch_max: usize,
+    pub tick_ms: u64,
     pub roll_rows: usize,
     pub roll_interval_ms: u64,
 }
@@ -58,6 +59,7 @@ impl Default for Config {
                 threads: 2,
                 group: "billstream-benchmarks".into(),
                 batch_max: 20_000,
+                tick_ms: 50,
                 roll_rows: 100_000,
                 roll_interval_ms: 1_000,
             },
@@ -89,6 +91,7 @@ impl Config {
         let mut w = dataflows::WorkerConfig::new(self.kafka(), self.store.clone());
         w.group = self.worker.group.clone();
         w.batch_max = self.worker.batch_max;
+        w.tick_ms = self.worker.tick_ms;
         w.roll_rows = self.worker.roll_rows;
         w.roll_interval_ms = self.worker.roll_interval_ms;
         w

@@ -12,6 +12,8 @@ pub struct WorkerConfig {
     /// Most records a worker puts into one dataflow time; a full time pauses the fetch until
     /// the dataflow catches up (backpressure).
     pub batch_max: usize,
+    /// Shortest dataflow time (ms): the latency traded for recomputing statistics less often.
+    pub tick_ms: u64,
     /// Roll a Parquet file when this many rows are pending ...
     pub roll_rows: usize,
     /// ... or when the oldest pending change is this old.
@@ -25,6 +27,7 @@ impl WorkerConfig {
             store,
             group: "billstream-benchmarks".into(),
             batch_max: 20_000,
+            tick_ms: 50,
             roll_rows: 100_000,
             roll_interval_ms: 1_000,
         }
