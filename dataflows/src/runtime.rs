@@ -76,12 +76,14 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
         let stopping = stop.load(Ordering::Relaxed);
         let replay = !replaying.is_empty();
         if !replay {
-            // Time follows the wall clock in ticks, and a new time opens only when the dataflow
-            // has finished the previous ones: arriving records join the open time, so each
-            // touched key's statistics are recomputed once per time, not once per record.
+            // Time follows the wall clock in ticks (sooner when the open time is full), and a new
+            // time opens only when the dataflow has finished the previous ones: arriving records
+            // join the open time, so each touched key's statistics are recomputed once per time,
+            // not once per record.
             let now = now_ms();
             let frontier = graph.frontier().unwrap_or(last_t);
-            if now >= last_t + cfg.tick_ms.max(1) && frontier >= last_t {
+            let tick_due = now >= last_t + cfg.tick_ms.max(1) || (open_records >= cfg.batch_max && now > last_t);
+            if tick_due && frontier >= last_t {
                 graph.advance_to(now);
                 last_t = now;
                 open_records = 0;
