@@ -272,4 +272,30 @@ mod tests {
         assert_eq!(part_time(&p), Some(1_764_450_000_123));
         assert_eq!(part_time("tables/benchmarks/dt=x/other.parquet"), None);
     }
+
+    /// A crash after a Parquet file but before its progress file leaves a file past the durable
+    /// time: opening the sink removes it (the replay produces its rows again) and keeps the rest.
+    #[test]
+    fn open_removes_files_past_the_durable_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = WorkerConfig::new(
+            connectors::kafka::KafkaConfig::new("127.0.0.1:9"),
+            connectors::objstore::StoreConfig::local(dir.path().to_str().unwrap()),
+        );
+        let store = Store::open(&cfg.store).unwrap();
+        let rt = Arc::new(tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap());
+        let (kept, orphan) = (part_path(1_000), part_path(2_000));
+        for p in [&kept, &orphan] {
+            rt.block_on(store.put(p, bytes::Bytes::from_static(b"x"))).unwrap();
+        }
+        let prior = SinkProgress { time: 1_500, topic: CLAIMS_LINES.into(), offsets: [(0, 7)].into(), files: 1 };
+        let sink = BenchmarksSink::open(&cfg, store.clone(), rt.clone(), Some(prior.clone())).unwrap();
+        assert_eq!(sink.progress(), &prior);
+        assert!(rt.block_on(store.exists(&kept)).unwrap());
+        assert!(!rt.block_on(store.exists(&orphan)).unwrap());
+        // With no progress at all, every file is past it.
+        drop(sink);
+        BenchmarksSink::open(&cfg, store.clone(), rt.clone(), None).unwrap();
+        assert!(!rt.block_on(store.exists(&kept)).unwrap());
+    }
 }
