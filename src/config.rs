@@ -9,20 +9,12 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
-    pub kafka: KafkaSection,
+    /// `brokers` empty: `billstream up` starts the embedded broker and uses it.
+    pub kafka: KafkaConfig,
     pub store: StoreConfig,
     pub worker: WorkerSection,
     pub api: ApiSection,
     pub embedded: EmbeddedSection,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct KafkaSection {
-    /// Empty: `billstream up` starts the embedded broker and uses it.
-    pub brokers: String,
-    pub replication_factor: i32,
-    #[serde(default)]
-    pub properties: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,7 +45,7 @@ pub struct EmbeddedSection {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            kafka: KafkaSection { brokers: String::new(), replication_factor: 1, properties: Default::default() },
+            kafka: KafkaConfig::new(""),
             store: StoreConfig::local(".billstream/store"),
             worker: WorkerSection {
                 threads: 2,
@@ -80,11 +72,7 @@ impl Config {
     }
 
     pub fn kafka(&self) -> KafkaConfig {
-        KafkaConfig {
-            brokers: self.kafka.brokers.clone(),
-            replication_factor: self.kafka.replication_factor,
-            properties: self.kafka.properties.clone(),
-        }
+        self.kafka.clone()
     }
 
     pub fn worker(&self) -> dataflows::WorkerConfig {

@@ -3,17 +3,13 @@ mod common;
 use common::*;
 use std::time::{Duration, Instant};
 
-fn env_for(b: &Broker, store: &str, group: &str) -> Vec<(String, String)> {
-    worker_env(b, store, group)
-}
-
 /// 100,000 claim lines, then 1,000 replacements and voids: the benchmarks table (SQL over the
 /// Parquet files) and the benchmarks topic equal a direct recomputation each time.
 #[test]
 fn hundred_thousand_lines_then_replacements_and_voids() {
     let b = Broker::start();
     let store = b.dir.path().join("store");
-    let env = env_for(&b, store.to_str().unwrap(), "bench-e2e");
+    let env = worker_env(&b, store.to_str().unwrap(), "bench-e2e");
     let base = udfs::generate::claim_lines(1, 100_000);
     b.produce_lines(&base);
     let w = Worker::spawn(&env, &["--threads", "2"], &b.dir.path().join("worker.log"));
@@ -44,7 +40,7 @@ fn hundred_thousand_lines_then_replacements_and_voids() {
 fn sigkill_mid_stream_then_restart() {
     let b = Broker::start();
     let store = b.dir.path().join("store");
-    let mut env = env_for(&b, store.to_str().unwrap(), "bench-restart");
+    let mut env = worker_env(&b, store.to_str().unwrap(), "bench-restart");
     // Small batches and frequent rolls so the kill lands between durable points.
     env.push(("BILLSTREAM__WORKER__BATCH_MAX".into(), "500".into()));
     env.push(("BILLSTREAM__WORKER__ROLL_INTERVAL_MS".into(), "50".into()));
@@ -91,14 +87,14 @@ fn two_processes_equal_one() {
     let expect = normalize(recompute(&[&base, &changes]));
 
     let one_store = b.dir.path().join("one");
-    let one_env = env_for(&b, one_store.to_str().unwrap(), "one");
+    let one_env = worker_env(&b, one_store.to_str().unwrap(), "one");
     let w = Worker::spawn(&one_env, &["--threads", "1"], &b.dir.path().join("one.log"));
     wait_caught_up(&w, "one", 30_300);
     let one = normalize(benchmarks_table(&one_env));
     drop(w);
 
     let two_store = b.dir.path().join("two");
-    let two_env = env_for(&b, two_store.to_str().unwrap(), "two");
+    let two_env = worker_env(&b, two_store.to_str().unwrap(), "two");
     let hostfile = b.dir.path().join("hosts");
     std::fs::write(&hostfile, format!("127.0.0.1:{}\n127.0.0.1:{}\n", free_port(), free_port())).unwrap();
     let h = hostfile.to_str().unwrap();
@@ -125,7 +121,7 @@ fn two_processes_equal_one() {
 fn bad_records_go_to_the_dead_letter_topic() {
     let b = Broker::start();
     let store = b.dir.path().join("store");
-    let env = env_for(&b, store.to_str().unwrap(), "bench-dlq");
+    let env = worker_env(&b, store.to_str().unwrap(), "bench-dlq");
     let good = udfs::generate::claim_lines(4, 2_000);
     b.produce_lines(&good[..1_000]);
     b.produce_raw("claims.lines", b"garbage", b"\xde\xad\xbe\xef not avro at all");

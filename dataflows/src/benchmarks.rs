@@ -45,10 +45,6 @@ pub fn to_money(d: Decimal) -> Option<Money> {
     i64::try_from(d.mantissa()).ok()
 }
 
-pub fn from_money(m: Money) -> Decimal {
-    Decimal::new(m, MONEY_SCALE)
-}
-
 /// (code, modifier, place of service) packed losslessly into 9 bytes: a CPT/HCPCS code is 5
 /// characters, a modifier 2 (zero bytes when absent), a place of service 2 digits —
 /// `ClaimLine::validate` guarantees those shapes.
@@ -188,10 +184,6 @@ impl Versions {
         Some(())
     }
 
-    pub fn len(&self) -> usize {
-        self.latest.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.latest.is_empty()
     }
@@ -251,7 +243,7 @@ mod tests {
         assert_ne!(claim_key("C1", 1), claim_key("C1", 2));
         let d = |s: &str| s.parse::<Decimal>().unwrap();
         assert_eq!(to_money(d("12.34")), Some(123_400));
-        assert_eq!(from_money(to_money(d("0.0001")).unwrap()), d("0.0001"));
+        assert_eq!(Decimal::new(to_money(d("0.0001")).unwrap(), MONEY_SCALE), d("0.0001"));
         assert_eq!(to_money(d("1.23450")), Some(12_345), "trailing zeros are not precision");
         assert_eq!(to_money(d("1.00001")), None);
         assert_eq!(claim_key("C1", 1), claim_key("C1", 1));

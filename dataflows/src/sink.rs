@@ -72,10 +72,6 @@ impl BenchmarksSink {
         })
     }
 
-    pub fn durable_time(&self) -> Time {
-        self.progress.time
-    }
-
     pub fn progress(&self) -> &SinkProgress {
         &self.progress
     }

@@ -51,10 +51,6 @@ impl PartitionReader {
         Ok(Self { consumer, topic: topic.to_string(), partitions: starts.keys().copied().collect(), paused: false })
     }
 
-    pub fn partitions(&self) -> &[i32] {
-        &self.partitions
-    }
-
     /// Up to `max` records that are available now, waiting at most `wait` for the first one.
     pub fn poll_batch(&self, max: usize, wait: Duration, out: &mut Vec<SourceRecord>) -> Result<()> {
         let mut timeout = wait;
@@ -130,34 +126,6 @@ impl PartitionReader {
         }
         Ok(tpl)
     }
-
-    /// High watermark (next offset to be written) of each assigned partition.
-    pub fn high_watermarks(&self, timeout: Duration) -> Result<BTreeMap<i32, i64>> {
-        let mut out = BTreeMap::new();
-        for p in &self.partitions {
-            let (_, high) = self.consumer.fetch_watermarks(&self.topic, *p, timeout)?;
-            out.insert(*p, high);
-        }
-        Ok(out)
-    }
-}
-
-/// Commits `offsets` (partition → next offset to read) of `topic` for `group`, synchronously.
-pub fn commit_offsets(cfg: &KafkaConfig, group: &str, topic: &str, offsets: &BTreeMap<i32, i64>) -> Result<()> {
-    let consumer: BaseConsumer = cfg.client().set("group.id", group).set("enable.auto.commit", "false").create()?;
-    commit_with(&consumer, topic, offsets)
-}
-
-pub(crate) fn commit_with(consumer: &BaseConsumer, topic: &str, offsets: &BTreeMap<i32, i64>) -> Result<()> {
-    if offsets.is_empty() {
-        return Ok(());
-    }
-    let mut tpl = TopicPartitionList::new();
-    for (p, o) in offsets {
-        tpl.add_partition_offset(topic, *p, Offset::Offset(*o))?;
-    }
-    consumer.commit(&tpl, CommitMode::Sync)?;
-    Ok(())
 }
 
 /// A consumer handle kept open for repeated commits by the sink.
@@ -174,7 +142,16 @@ impl OffsetCommitter {
     pub fn group(&self) -> &str {
         &self.group
     }
+    /// Commits `offsets` (partition → next offset to read) of `topic`, synchronously.
     pub fn commit(&self, topic: &str, offsets: &BTreeMap<i32, i64>) -> Result<()> {
-        commit_with(&self.consumer, topic, offsets)
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let mut tpl = TopicPartitionList::new();
+        for (p, o) in offsets {
+            tpl.add_partition_offset(topic, *p, Offset::Offset(*o))?;
+        }
+        self.consumer.commit(&tpl, CommitMode::Sync)?;
+        Ok(())
     }
 }
