@@ -11,7 +11,8 @@ TOOLS=${BILLSTREAM_TOOLS:-/var/cache/billstream/tools}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/cache/billstream/target}
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
-APT_PACKAGES="build-essential pkg-config zlib1g-dev libssl-dev libsasl2-dev libzstd-dev protobuf-compiler curl ca-certificates"
+# OCR: tesseract + leptonica (the tesseract crate binds them through bindgen, hence clang), poppler-utils to rasterize PDFs.
+APT_PACKAGES="build-essential pkg-config zlib1g-dev libssl-dev libsasl2-dev libzstd-dev protobuf-compiler curl ca-certificates tesseract-ocr tesseract-ocr-eng libtesseract-dev libleptonica-dev libcurl4-openssl-dev clang libclang-dev poppler-utils"
 missing=""
 for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -75,6 +75,17 @@ impl Config {
         self.kafka.clone()
     }
 
+    /// The (consumer group, topic) pairs whose lag `/metrics` and `billstream lag` report.
+    pub fn watched(&self) -> Vec<(String, String)> {
+        use dataflows::intake::{EXTRACT_GROUP, OCR_GROUP};
+        use schemas::topics::{CLAIMS_LINES, DOCUMENTS_OCR, DOCUMENTS_UPLOADED};
+        vec![
+            (self.worker.group.clone(), CLAIMS_LINES.to_string()),
+            (OCR_GROUP.to_string(), DOCUMENTS_UPLOADED.to_string()),
+            (EXTRACT_GROUP.to_string(), DOCUMENTS_OCR.to_string()),
+        ]
+    }
+
     pub fn worker(&self) -> dataflows::WorkerConfig {
         let mut w = dataflows::WorkerConfig::new(self.kafka(), self.store.clone());
         w.group = self.worker.group.clone();

@@ -51,6 +51,9 @@ enum Command {
         /// Also serve the API (health, metrics, uploads, SQL) on this address.
         #[arg(long)]
         http: Option<String>,
+        /// Which dataflows to run.
+        #[arg(long, value_enum, default_value = "all")]
+        dataflow: commands::worker::Dataflows,
     },
     /// Serve the API only.
     Serve {
@@ -70,6 +73,20 @@ enum Command {
     },
     /// Consumer lag per group, topic and partition.
     Lag {
+        #[arg(long)]
+        json: bool,
+    },
+    /// OCR and line items of bills, EOBs or Good Faith Estimates (PDF, PNG, JPEG, TIFF); no
+    /// services needed.
+    Extract {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// What the files are; read from the table's columns when not given.
+        #[arg(long)]
+        kind: Option<schemas::records::DocumentKind>,
+        /// Worker threads (pages of one document are read in parallel).
+        #[arg(long, short = 'w', default_value_t = 1)]
+        threads: usize,
         #[arg(long)]
         json: bool,
     },
@@ -93,6 +110,16 @@ enum TopicsAction {
 
 #[derive(Subcommand)]
 enum GenerateWhat {
+    /// Synthetic bills, EOBs and estimates with their ground truth (the extraction corpus):
+    /// text PDFs, scans, image-only PDFs and phone photos, written to a directory.
+    Bills {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 2)]
+        per_layout: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Synthetic claim lines onto claims.lines.
     Claims {
         #[arg(long, default_value_t = 10_000)]
@@ -120,6 +147,30 @@ enum BenchWhat {
         workers: usize,
         #[arg(long, default_value_t = 50_000)]
         batch: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Line-item precision, recall and F1 on the generated corpus, per document class.
+    Extract {
+        #[arg(long, default_value_t = 5)]
+        per_layout: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, short = 'w', default_value_t = 2)]
+        threads: usize,
+        /// Also write the corpus (documents and truth) here.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// OCR pages/s against the tesseract CLI on the same scanned pages.
+    Ocr {
+        #[arg(long, default_value_t = 10)]
+        pages: usize,
+        /// Measure with 1..=N workers.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
         #[arg(long)]
         json: bool,
     },
@@ -164,7 +215,7 @@ fn main() -> Result<()> {
             }
             rt.block_on(commands::up::run(cfg))
         }
-        Command::Worker { threads, processes, process, hostfile, http } => {
+        Command::Worker { threads, processes, process, hostfile, http, dataflow } => {
             need_brokers(&cfg)?;
             let topology = commands::worker::Topology {
                 threads: threads.unwrap_or(cfg.worker.threads),
@@ -191,7 +242,7 @@ fn main() -> Result<()> {
                     }
                 });
             }
-            commands::worker::run(cfg.worker(), &topology, stop)
+            commands::worker::run_dataflows(cfg.worker(), &topology, dataflow, stop)
         }
         Command::Serve { listen } => {
             need_brokers(&cfg)?;
@@ -215,6 +266,14 @@ fn main() -> Result<()> {
             need_brokers(&cfg)?;
             commands::lag::run(&cfg, json)
         }
+        Command::Extract { files, kind, threads, json } => commands::extract::run(&files, kind, threads, json),
+        Command::Generate { what: GenerateWhat::Bills { out, per_layout, seed } } => {
+            let docs = udfs::fixtures::corpus(seed, per_layout).map_err(|e| anyhow::anyhow!("{e}"))?;
+            std::fs::create_dir_all(&out)?;
+            udfs::fixtures::write_corpus(&out, &docs)?;
+            eprintln!("wrote {} documents and their truth to {}", docs.len(), out.display());
+            Ok(())
+        }
         Command::Generate { what: GenerateWhat::Claims { lines, seed, changes, csv: Some(path) } } => {
             commands::generate::to_csv(&path, lines, seed, changes)
         }
@@ -226,6 +285,10 @@ fn main() -> Result<()> {
             BenchWhat::Dataflow { lines, changes, workers, batch, json } => {
                 commands::bench::dataflow(lines, changes, workers, batch, json)
             }
+            BenchWhat::Extract { per_layout, seed, threads, keep, json } => {
+                commands::bench_intake::extract(seed, per_layout, threads, keep, json)
+            }
+            BenchWhat::Ocr { pages, workers, json } => commands::bench_intake::ocr(pages, workers, json),
             BenchWhat::Broker { lines, threads, json } => {
                 need_brokers(&cfg)?;
                 commands::bench::broker(&cfg, lines, threads, json)

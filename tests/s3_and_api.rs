@@ -89,15 +89,6 @@ fn sql_over_s3_equals_recomputation() {
     );
 }
 
-fn post(url: &str, form: reqwest::multipart::Form) -> (u16, serde_json::Value) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let r = reqwest::Client::new().post(url).multipart(form).send().await.unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(serde_json::Value::Null))
-    })
-}
-
 /// `POST /v1/documents` stores the upload content-addressed in the object store (S3 here) and
 /// produces `DocumentUploaded`; bad uploads get a clear 4xx.
 #[test]

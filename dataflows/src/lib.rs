@@ -5,7 +5,10 @@
 //! replacement or void into a retraction), `runtime.rs` (the worker loop: Kafka
 //! partitions assigned by worker index, backpressure, replay on restart), `sink.rs` (worker 0:
 //! benchmarks topic, Parquet table, dead letters, progress file, offset commits), `inproc.rs`
-//! (the same graph fed from memory: benchmarks and one-shot use), `metrics.rs`, `config.rs`.
+//! (the same graph fed from memory: benchmarks and one-shot use), `metrics.rs`, `config.rs`;
+//! `intake/` (documents → OCR words → line items: `graph.rs` the OCR graph with pages spread over
+//! workers, `runtime.rs` its Kafka worker loops, `lines.rs` line records and the Parquet table,
+//! `oneshot.rs` the same graph over files for the CLI).
 //!
 //! Clock and invariants: dataflow time is a u64 of milliseconds. Each worker reads its partitions
 //! and stamps each batch with the current time; the sink's progress file binds a time T to the
@@ -18,6 +21,7 @@
 pub mod benchmarks;
 pub mod config;
 pub mod inproc;
+pub mod intake;
 pub mod metrics;
 pub mod runtime;
 pub mod sink;

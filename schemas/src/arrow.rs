@@ -28,3 +28,34 @@ pub fn benchmarks_changes() -> Arc<Schema> {
         Field::new("diff", DataType::Int64, false),
     ]))
 }
+
+/// `tables/bill_lines`: one row per line item read from an uploaded document, one file per
+/// document (`dt=<upload day>/doc-<doc_id>.parquet`, rewritten whole if the document is read again). Modifiers
+/// are comma-separated; document totals repeat on each of its lines.
+pub fn bill_lines() -> Arc<Schema> {
+    let s = |name: &str, nullable: bool| Field::new(name, DataType::Utf8, nullable);
+    Arc::new(Schema::new(vec![
+        s("doc_id", false),
+        s("kind", false),
+        Field::new("line_no", DataType::Int32, false),
+        Field::new("page", DataType::Int32, false),
+        s("service_date", true),
+        s("code", true),
+        s("code_system", false),
+        s("revenue_code", true),
+        s("modifiers", false),
+        s("description", false),
+        Field::new("units", DataType::Int32, false),
+        Field::new("unit_price", money(), true),
+        Field::new("charge", money(), false),
+        Field::new("allowed", money(), true),
+        Field::new("plan_paid", money(), true),
+        Field::new("patient_responsibility", money(), true),
+        Field::new("confidence", DataType::Float32, false),
+        Field::new("flagged", DataType::Boolean, false),
+        Field::new("total_charges", money(), true),
+        Field::new("payments", money(), true),
+        Field::new("adjustments", money(), true),
+        Field::new("balance_due", money(), true),
+    ]))
+}

@@ -217,6 +217,86 @@ impl DocumentUploaded {
     }
 }
 
+/// How the words of a document were read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OcrMethod {
+    TextLayer,
+    Ocr,
+}
+
+/// One word with its box (page units, origin top-left) and confidence in [0, 1].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OcrWord {
+    pub text: String,
+    pub x: f32,
+    pub y: f32,
+    pub w: f32,
+    pub h: f32,
+    pub confidence: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OcrPage {
+    pub page_no: i32,
+    pub width: f32,
+    pub height: f32,
+    pub words: Vec<OcrWord>,
+}
+
+/// The words of one document (see `avro/ocr_result.avsc`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OcrResult {
+    pub doc_id: String,
+    pub kind: DocumentKind,
+    #[serde(default)]
+    pub uploaded_at: i64,
+    pub method: OcrMethod,
+    pub pages: Vec<OcrPage>,
+}
+record!(OcrResult, "OcrResult", 2, "ocr_result.avsc");
+
+impl OcrResult {
+    fn check(&self) -> Result<(), SchemaError> {
+        Ok(())
+    }
+}
+
+/// One line item of a bill, EOB or GFE (see `avro/bill_line.avsc`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BillLine {
+    pub doc_id: String,
+    pub kind: DocumentKind,
+    pub line_no: i32,
+    pub page: i32,
+    pub service_date: Option<String>,
+    pub code: Option<String>,
+    pub code_system: String,
+    pub revenue_code: Option<String>,
+    #[serde(default)]
+    pub modifiers: Vec<String>,
+    pub description: String,
+    pub units: i32,
+    pub unit_price: Option<Decimal>,
+    pub charge: Decimal,
+    pub allowed: Option<Decimal>,
+    pub plan_paid: Option<Decimal>,
+    pub patient_responsibility: Option<Decimal>,
+    pub confidence: f32,
+    pub flagged: bool,
+    pub total_charges: Option<Decimal>,
+    pub payments: Option<Decimal>,
+    pub adjustments: Option<Decimal>,
+    pub balance_due: Option<Decimal>,
+}
+record!(BillLine, "BillLine", 3, "bill_line.avsc");
+
+impl BillLine {
+    fn check(&self) -> Result<(), SchemaError> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,8 @@ pub const CLAIMS_LINES: &str = "claims.lines";
 pub const BENCHMARKS: &str = "benchmarks";
 pub const DLQ: &str = "dlq";
 pub const DOCUMENTS_UPLOADED: &str = "documents.uploaded";
+pub const DOCUMENTS_OCR: &str = "documents.ocr";
+pub const BILL_LINES: &str = "bill.lines";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct TopicDef {

@@ -1,10 +1,9 @@
 //! `billstream lag`: consumer lag per group, topic and partition.
 use anyhow::Result;
 use comfy_table::Table;
-use schemas::topics::CLAIMS_LINES;
 
 pub fn run(cfg: &crate::config::Config, json: bool) -> Result<()> {
-    let watched = vec![(cfg.worker.group.clone(), CLAIMS_LINES.to_string())];
+    let watched = cfg.watched();
     let (lags, errors) = api::metrics::lags(&cfg.kafka(), &watched);
     if errors > 0 && lags.is_empty() {
         anyhow::bail!("could not read lag from {} (is the broker up?)", cfg.kafka.brokers);

@@ -1,5 +1,7 @@
 //! One module per subcommand; `main.rs` only parses and dispatches.
 pub mod bench;
+pub mod bench_intake;
+pub mod extract;
 pub mod generate;
 pub mod lag;
 pub mod serve;

@@ -3,7 +3,6 @@ use anyhow::{Context, Result};
 use api::server::{router, AppState};
 use connectors::kafka::sink::Sink;
 use connectors::objstore::Store;
-use schemas::topics::CLAIMS_LINES;
 use std::sync::Arc;
 
 pub async fn serve(
@@ -15,7 +14,7 @@ pub async fn serve(
         store: Store::open(&cfg.store)?,
         kafka: cfg.kafka(),
         producer: Arc::new(Sink::new(&cfg.kafka())?),
-        watched: vec![(cfg.worker.group.clone(), CLAIMS_LINES.to_string())],
+        watched: cfg.watched(),
         max_upload_bytes: cfg.api.max_upload_bytes,
     };
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;

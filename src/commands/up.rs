@@ -37,11 +37,14 @@ pub async fn run(mut cfg: Config) -> Result<()> {
     let topology =
         crate::commands::worker::Topology { threads: cfg.worker.threads, processes: 1, process: 0, hostfile: None };
     let (wcfg, wstop) = (cfg.worker(), stop.clone());
-    let worker = std::thread::spawn(move || crate::commands::worker::run(wcfg, &topology, wstop));
+    let worker = std::thread::spawn(move || {
+        crate::commands::worker::run_dataflows(wcfg, &topology, crate::commands::worker::Dataflows::All, wstop)
+    });
 
     let listen = cfg.api.listen.clone();
     println!("Billstream is up.");
     println!("  API       http://{listen}/  (POST /v1/documents, POST /v1/sql)");
+    println!("  upload    curl -F file=@bill.pdf -F kind=bill http://{listen}/v1/documents");
     println!("  health    http://{listen}/healthz   http://{listen}/readyz");
     println!("  metrics   http://{listen}/metrics");
     println!("  broker    {}  ({})", cfg.kafka.brokers, if broker.is_some() { "embedded tansu" } else { "external" });

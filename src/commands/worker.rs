@@ -15,6 +15,11 @@ pub struct Topology {
 }
 
 fn timely_config(t: &Topology) -> Result<timely::Config> {
+    timely_config_at(t, 0)
+}
+
+/// A second dataflow in the same cluster listens `port_offset` above the hostfile's ports.
+fn timely_config_at(t: &Topology, port_offset: u16) -> Result<timely::Config> {
     let threads = t.threads.max(1);
     let communication = if t.processes <= 1 {
         if threads == 1 {
@@ -30,6 +35,7 @@ fn timely_config(t: &Topology) -> Result<timely::Config> {
             Some(f) => read_hostfile(f)?,
             None => (0..t.processes).map(|i| format!("127.0.0.1:{}", 2101 + i)).collect(),
         };
+        let addresses = addresses.into_iter().map(|a| shift_port(&a, port_offset)).collect::<Result<Vec<_>>>()?;
         if addresses.len() != t.processes {
             bail!("hostfile lists {} addresses for {} processes", addresses.len(), t.processes);
         }
@@ -38,22 +44,83 @@ fn timely_config(t: &Topology) -> Result<timely::Config> {
     Ok(timely::Config { communication, worker: TimelyWorkerConfig::default() })
 }
 
+fn shift_port(addr: &str, offset: u16) -> Result<String> {
+    if offset == 0 {
+        return Ok(addr.to_string());
+    }
+    let (host, port) = addr.rsplit_once(':').ok_or_else(|| anyhow!("address {addr} has no port"))?;
+    let port: u16 = port.parse().with_context(|| format!("port of {addr}"))?;
+    Ok(format!("{host}:{}", port.checked_add(offset).ok_or_else(|| anyhow!("port of {addr} too high"))?))
+}
+
+/// Port offset of the intake cluster when one process group runs both dataflows.
+const INTAKE_PORT_OFFSET: u16 = 1000;
+
 fn read_hostfile(path: &Path) -> Result<Vec<String>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading hostfile {}", path.display()))?;
     Ok(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect())
 }
 
-/// Runs the workers until `stop` is set or one fails; blocks.
-pub fn run(cfg: WorkerConfig, topology: &Topology, stop: Arc<AtomicBool>) -> Result<()> {
-    let config = timely_config(topology)?;
-    let guards = timely::execute(config, move |worker| dataflows::runtime::run_worker(worker, &cfg, stop.clone()))
-        .map_err(|e| anyhow!("starting timely workers: {e}"))?;
+/// Which graphs a worker process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dataflows {
+    /// Claim lines → price benchmarks.
+    Benchmarks,
+    /// Uploaded documents → OCR → line items.
+    Intake,
+    /// Both, each on its own worker threads.
+    All,
+}
+
+/// Runs the chosen dataflows until `stop` is set or one fails; blocks.
+pub fn run_dataflows(cfg: WorkerConfig, topology: &Topology, which: Dataflows, stop: Arc<AtomicBool>) -> Result<()> {
+    match which {
+        Dataflows::Benchmarks => run(cfg, topology, stop),
+        Dataflows::Intake => run_intake(cfg, topology, 0, stop),
+        Dataflows::All => {
+            let (c2, s2) = (cfg.clone(), stop.clone());
+            let t2 = Topology {
+                threads: topology.threads,
+                processes: topology.processes,
+                process: topology.process,
+                hostfile: topology.hostfile.clone(),
+            };
+            let intake = std::thread::spawn(move || run_intake(c2, &t2, INTAKE_PORT_OFFSET, s2));
+            let r = run(cfg, topology, stop.clone());
+            // One failing stops the other: the process exits and its supervisor restarts both.
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            let i = intake.join().map_err(|_| anyhow!("intake thread panicked"))?;
+            r.and(i)
+        }
+    }
+}
+
+/// The intake dataflow (documents → OCR → line items).
+pub fn run_intake(cfg: WorkerConfig, topology: &Topology, port_offset: u16, stop: Arc<AtomicBool>) -> Result<()> {
+    let config = timely_config_at(topology, port_offset)?;
+    let limits = udfs::ocr::Limits::default();
+    let guards = timely::execute(config, move |worker| {
+        dataflows::intake::runtime::run_worker(worker, &cfg, limits.clone(), stop.clone())
+    })
+    .map_err(|e| anyhow!("starting timely workers: {e}"))?;
+    join(guards)
+}
+
+fn join<T: Send + 'static>(guards: timely::communication::initialize::WorkerGuards<dataflows::Result<T>>) -> Result<()> {
     for (i, r) in guards.join().into_iter().enumerate() {
         match r {
-            Ok(Ok(())) => {}
+            Ok(Ok(_)) => {}
             Ok(Err(e)) => bail!("worker {i} failed (retryable: {}): {e}", e.is_retryable()),
             Err(e) => bail!("worker {i} panicked: {e}"),
         }
     }
     Ok(())
+}
+
+/// Runs the benchmarks workers until `stop` is set or one fails; blocks.
+pub fn run(cfg: WorkerConfig, topology: &Topology, stop: Arc<AtomicBool>) -> Result<()> {
+    let config = timely_config(topology)?;
+    let guards = timely::execute(config, move |worker| dataflows::runtime::run_worker(worker, &cfg, stop.clone()))
+        .map_err(|e| anyhow!("starting timely workers: {e}"))?;
+    join(guards)
 }

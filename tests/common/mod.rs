@@ -225,6 +225,16 @@ impl Worker {
     }
 }
 
+/// A multipart POST; the status and the JSON body (null when the body is not JSON).
+pub fn post(url: &str, form: reqwest::multipart::Form) -> (u16, serde_json::Value) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let r = reqwest::Client::new().post(url).multipart(form).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    })
+}
+
 pub fn reqwest_blocking(url: &str) -> String {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async { reqwest::get(url).await.unwrap().text().await.unwrap() })

@@ -10,6 +10,9 @@
 
 pub mod codes;
 pub mod dates;
+pub mod extract;
+pub mod fixtures;
 pub mod generate;
 pub mod money;
+pub mod ocr;
 pub mod stats;

@@ -1,0 +1,147 @@
+//! Cell text to typed values. OCR confuses a few glyph pairs (O/0, l/1, S/5, B/8); inside a
+//! cell that must be numeric the reading is repaired, anywhere else it is left alone.
+use crate::codes::{classify, is_modifier, CodeSystem};
+use crate::dates::parse_date;
+use crate::money::parse_money;
+use rust_decimal::Decimal;
+
+/// Maps letters OCR confuses with digits to the digits, for cells that must be numeric.
+fn digitize(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'O' | 'o' | 'D' | 'Q' => '0',
+            'l' | 'I' | '|' | 'i' | '!' => '1',
+            'S' | 's' => '5',
+            'B' => '8',
+            'Z' | 'z' => '2',
+            'G' => '6',
+            _ => c,
+        })
+        .collect()
+}
+
+pub fn money(text: &str) -> Option<Decimal> {
+    let t: String = text.split_whitespace().collect();
+    if let Some(v) = parse_money(&t) {
+        return Some(v);
+    }
+    // "S250.00": a dollar sign read as S; then the digit repairs.
+    let t = t.strip_prefix('S').map(|r| format!("${r}")).unwrap_or(t);
+    let t = match t.strip_prefix('$') {
+        Some(rest) => format!("${}", digitize(rest)),
+        None => digitize(&t),
+    };
+    // A comma read for the decimal point: "250,00".
+    let t = if t.len() > 3 && t.as_bytes()[t.len() - 3] == b',' && !t[..t.len() - 3].contains('.') {
+        format!("{}.{}", &t[..t.len() - 3], &t[t.len() - 2..])
+    } else {
+        t
+    };
+    parse_money(&t)
+}
+
+pub fn date(text: &str) -> Option<String> {
+    let t = text.trim();
+    parse_date(t)
+        .or_else(|| {
+            // Keep month names intact ("14-Mar-2026"): only repair the digit groups.
+            let repaired: Vec<String> = t
+                .split_inclusive(['/', '-', ' '])
+                .map(|part| if part.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 3 { part.to_string() } else { digitize(part) })
+                .collect();
+            parse_date(&repaired.concat())
+        })
+        .map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+pub fn units(text: &str) -> Option<i32> {
+    let t = digitize(text.trim());
+    if let Ok(n) = t.parse::<i32>() {
+        return (n > 0).then_some(n);
+    }
+    // "1.00" units: whole numbers only.
+    let d = parse_money(&t)?;
+    if d.fract().is_zero() && d > Decimal::ZERO {
+        d.trunc().normalize().to_string().parse().ok()
+    } else {
+        None
+    }
+}
+
+pub fn revenue(text: &str) -> Option<String> {
+    let t = digitize(text.trim());
+    (t.len() == 4 && t.starts_with('0') && t.bytes().all(|b| b.is_ascii_digit())).then_some(t)
+}
+
+/// A code cell: the code and any modifiers printed with it ("99213-25", "99213 25 59").
+pub fn code(text: &str) -> (Option<String>, CodeSystem, Vec<String>) {
+    let mut parts = text.split(|c: char| c.is_whitespace() || c == '-' || c == ',').filter(|p| !p.is_empty());
+    let Some(first) = parts.next() else { return (None, CodeSystem::Unknown, vec![]) };
+    let raw = first.trim_matches(|c: char| !c.is_alphanumeric()).to_uppercase();
+    let repaired = repair_code(&raw);
+    let system = classify(&repaired);
+    let mods = parts.map(|p| p.to_uppercase()).filter(|p| is_modifier(p)).collect();
+    (Some(repaired), system, mods)
+}
+
+/// HCPCS codes are a letter and four digits, CPT five digits (or four and F/T): repair the
+/// positions that must be digits.
+fn repair_code(raw: &str) -> String {
+    if raw.len() != 5 || classify(raw) != CodeSystem::Unknown {
+        return raw.to_string();
+    }
+    let (head, tail) = raw.split_at(1);
+    let fixed_tail = digitize(&tail[..3]) + &tail[3..];
+    let hcpcs = format!("{head}{}", digitize(tail));
+    let as_cpt = digitize(&format!("{head}{}", &tail[..3])) + &tail[3..];
+    for candidate in [format!("{head}{fixed_tail}"), hcpcs, as_cpt, digitize(raw)] {
+        if classify(&candidate) != CodeSystem::Unknown {
+            return candidate;
+        }
+    }
+    raw.to_string()
+}
+
+pub fn modifiers(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || c == ',' || c == '-')
+        .map(|p| p.trim_matches(|c: char| !c.is_alphanumeric()).to_uppercase())
+        .filter(|p| is_modifier(p))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_repairs_ocr_confusions() {
+        assert_eq!(money("$1,234.50"), Some(Decimal::new(123450, 2)));
+        assert_eq!(money("S250.00"), Some(Decimal::new(25000, 2)));
+        assert_eq!(money("$2O5.00"), Some(Decimal::new(20500, 2)));
+        assert_eq!(money("250,00"), Some(Decimal::new(25000, 2)));
+        assert_eq!(money("($12.00)"), Some(Decimal::new(-1200, 2)));
+        assert_eq!(money("CBC"), None);
+    }
+
+    #[test]
+    fn codes_and_modifiers() {
+        assert_eq!(code("99213-25"), (Some("99213".into()), CodeSystem::Cpt, vec!["25".into()]));
+        assert_eq!(code("J11O0").0.as_deref(), Some("J1100"));
+        assert_eq!(code("8OO53").0.as_deref(), Some("80053"));
+        assert_eq!(code("G0378").1, CodeSystem::Hcpcs);
+        assert_eq!(modifiers("25, 59"), vec!["25".to_string(), "59".to_string()]);
+    }
+
+    #[test]
+    fn dates_and_units() {
+        assert_eq!(date("03/14/2026").as_deref(), Some("2026-03-14"));
+        assert_eq!(date("O3/l4/2026").as_deref(), Some("2026-03-14"));
+        assert_eq!(date("14-Mar-2026").as_deref(), Some("2026-03-14"));
+        assert_eq!(units("2"), Some(2));
+        assert_eq!(units("1.00"), Some(1));
+        assert_eq!(units("l"), Some(1));
+        assert_eq!(units("0"), None);
+        assert_eq!(revenue("045O").as_deref(), Some("0450"));
+        assert_eq!(revenue("1450"), None);
+    }
+}

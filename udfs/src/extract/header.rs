@@ -1,0 +1,139 @@
+//! Table headers in the words bills really use. A header row is one where most words belong to
+//! known column labels, naming at least three columns including an amount.
+use super::rows::Row;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    Date,
+    Rev,
+    Code,
+    Mod,
+    Desc,
+    Units,
+    UnitPrice,
+    Charge,
+    Allowed,
+    PlanPaid,
+    PatientResp,
+}
+
+/// Labels per field, lower case, longest first where one is a prefix of another.
+const LABELS: &[(Field, &str)] = &[
+    (Field::PatientResp, "patient responsibility"),
+    (Field::PatientResp, "your responsibility"),
+    (Field::PatientResp, "amount you owe"),
+    (Field::PatientResp, "patient resp"),
+    (Field::PatientResp, "you owe"),
+    (Field::PlanPaid, "insurance paid"),
+    (Field::PlanPaid, "plan payment"),
+    (Field::PlanPaid, "plan paid"),
+    (Field::PlanPaid, "paid by plan"),
+    (Field::Allowed, "allowed amount"),
+    (Field::Allowed, "allowed"),
+    (Field::Date, "date of service"),
+    (Field::Date, "service date"),
+    (Field::Date, "svc date"),
+    (Field::Date, "from date"),
+    (Field::Date, "dates"),
+    (Field::Date, "date"),
+    (Field::Date, "dos"),
+    (Field::Rev, "revenue code"),
+    (Field::Rev, "rev code"),
+    (Field::Rev, "revenue"),
+    (Field::Rev, "rev"),
+    (Field::Code, "cpt/hcpcs code"),
+    (Field::Code, "cpt/hcpcs"),
+    (Field::Code, "procedure code"),
+    (Field::Code, "cpt code"),
+    (Field::Code, "hcpcs code"),
+    (Field::Code, "procedure"),
+    (Field::Code, "hcpcs"),
+    (Field::Code, "cpt"),
+    (Field::Code, "code"),
+    (Field::Code, "proc"),
+    (Field::Mod, "modifiers"),
+    (Field::Mod, "modifier"),
+    (Field::Mod, "mods"),
+    (Field::Mod, "mod"),
+    (Field::Desc, "service description"),
+    (Field::Desc, "description of service"),
+    (Field::Desc, "description"),
+    (Field::Desc, "services"),
+    (Field::Desc, "service"),
+    (Field::Desc, "item"),
+    (Field::Desc, "desc"),
+    (Field::UnitPrice, "unit price"),
+    (Field::UnitPrice, "unit cost"),
+    (Field::UnitPrice, "price each"),
+    (Field::UnitPrice, "rate"),
+    (Field::UnitPrice, "price"),
+    (Field::Units, "quantity"),
+    (Field::Units, "units"),
+    (Field::Units, "qty"),
+    (Field::Charge, "estimated cost"),
+    (Field::Charge, "estimated amount"),
+    (Field::Charge, "estimated charge"),
+    (Field::Charge, "amount billed"),
+    (Field::Charge, "billed amount"),
+    (Field::Charge, "total charges"),
+    (Field::Charge, "charges"),
+    (Field::Charge, "charge"),
+    (Field::Charge, "amount"),
+    (Field::Charge, "billed"),
+    (Field::Charge, "estimate"),
+    (Field::Charge, "total"),
+];
+
+/// A column of the table: its field and the horizontal span of its label.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub field: Field,
+    pub x0: f32,
+    pub x1: f32,
+}
+
+fn norm(word: &str) -> String {
+    word.trim_matches(|c: char| !c.is_alphanumeric() && c != '/').to_lowercase()
+}
+
+/// The columns a row names, if it is a header row.
+pub fn header(row: &Row, unit: f32) -> Option<Vec<Column>> {
+    let words: Vec<String> = row.words.iter().map(|w| norm(&w.text)).collect();
+    let mut cols: Vec<Column> = Vec::new();
+    let mut used = 0usize;
+    let mut i = 0;
+    while i < words.len() {
+        let mut matched = None;
+        for (field, label) in LABELS {
+            let parts: Vec<&str> = label.split(' ').collect();
+            if i + parts.len() > words.len() {
+                continue;
+            }
+            let same = parts.iter().enumerate().all(|(k, p)| words[i + k] == *p);
+            // The words of one label sit close together; far apart they are two columns.
+            let close = (1..parts.len()).all(|k| row.words[i + k].x0 - row.words[i + k - 1].x1 < unit * 1.2);
+            if same && close {
+                matched = Some((*field, parts.len()));
+                break;
+            }
+        }
+        match matched {
+            Some((field, n)) => {
+                let (x0, x1) = (row.words[i].x0, row.words[i + n - 1].x1);
+                if !cols.iter().any(|c| c.field == field) {
+                    cols.push(Column { field, x0, x1 });
+                }
+                used += n;
+                i += n;
+            }
+            None => i += 1,
+        }
+    }
+    let has_amount = cols.iter().any(|c| c.field == Field::Charge);
+    if cols.len() >= 3 && has_amount && used * 10 >= words.len() * 7 {
+        cols.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+        Some(cols)
+    } else {
+        None
+    }
+}

@@ -1,0 +1,100 @@
+//! Words into rows and rows into cells. Rows follow their words left to right, so a row that
+//! drifts a little up or down across the page (a phone photo's perspective) stays one row.
+use schemas::records::{OcrPage, OcrWord};
+
+/// A word with its box edges.
+#[derive(Debug, Clone)]
+pub struct Word {
+    pub text: String,
+    pub x0: f32,
+    pub x1: f32,
+    pub y0: f32,
+    pub y1: f32,
+    pub conf: f32,
+}
+
+impl Word {
+    fn from_ocr(w: &OcrWord) -> Self {
+        Self { text: w.text.clone(), x0: w.x, x1: w.x + w.w, y0: w.y, y1: w.y + w.h, conf: w.confidence }
+    }
+    pub fn cy(&self) -> f32 {
+        (self.y0 + self.y1) / 2.0
+    }
+}
+
+/// Words on one line of the page, left to right.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub page: u32,
+    pub words: Vec<Word>,
+    pub y: f32,
+}
+
+impl Row {
+    pub fn text(&self) -> String {
+        self.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// The typical word height on a page: the unit for every gap and distance.
+pub fn unit(page: &OcrPage) -> f32 {
+    let mut hs: Vec<f32> = page.words.iter().map(|w| w.h).filter(|h| *h > 0.0).collect();
+    if hs.is_empty() {
+        return 10.0;
+    }
+    hs.sort_by(f32::total_cmp);
+    hs[hs.len() / 2]
+}
+
+/// Groups a page's words into rows, top to bottom.
+pub fn rows(page: &OcrPage, unit: f32) -> Vec<Row> {
+    let mut words: Vec<Word> = page
+        .words
+        .iter()
+        .filter(|w| !w.text.trim().is_empty())
+        .map(Word::from_ocr)
+        // Rules and specks read as single punctuation marks; they belong to no cell.
+        .filter(|w| w.text.chars().any(|c| c.is_alphanumeric() || c == '$'))
+        .collect();
+    words.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+    let mut rows: Vec<Vec<Word>> = Vec::new();
+    for w in words {
+        // The row whose rightmost word so far is closest in height, if close enough.
+        let best = rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let last = r.last()?;
+                let dy = (last.cy() - w.cy()).abs();
+                let overlaps_x = w.x0 < last.x1 - unit * 0.2;
+                (dy < unit * 0.55 && !overlaps_x).then_some((i, dy))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        match best {
+            Some((i, _)) => rows[i].push(w),
+            None => rows.push(vec![w]),
+        }
+    }
+    let mut out: Vec<Row> = rows
+        .into_iter()
+        .map(|words| {
+            let y = words.iter().map(Word::cy).sum::<f32>() / words.len() as f32;
+            Row { page: page.page_no.max(1) as u32, words, y }
+        })
+        .collect();
+    out.sort_by(|a, b| a.y.total_cmp(&b.y));
+    out
+}
+
+/// Runs of words separated by less than `gap` (a phrase or an amount) as (first, last) indices.
+pub fn cells(row: &Row, gap: f32) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=row.words.len() {
+        if i == row.words.len() || row.words[i].x0 - row.words[i - 1].x1 > gap {
+            out.push((start, i - 1));
+            start = i;
+        }
+    }
+    out
+}

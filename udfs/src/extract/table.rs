@@ -1,0 +1,348 @@
+//! The line-item table: a header row sets the columns (kept across pages until a new header),
+//! each later row's cells go to the column they sit under, a row with an amount is a line, a row
+//! with only description words just below a line continues its description, and labelled amount
+//! rows ("Total Charges", "Payments", "Balance Due") fill the totals block.
+use super::fields;
+use super::header::{header, Column, Field};
+use super::rows::{cells, rows, unit, Row, Word};
+use super::{Extraction, Line, Totals, REVIEW_THRESHOLD};
+use crate::codes::{classify, CodeSystem};
+use rust_decimal::Decimal;
+use schemas::records::{DocumentKind, OcrPage};
+use std::collections::BTreeMap;
+
+/// Words closer than this many units belong to one cell.
+const CELL_GAP: f32 = 0.8;
+
+#[derive(Clone, Copy)]
+enum TotalKind {
+    Charges,
+    Payments,
+    Adjustments,
+    Balance,
+}
+
+/// Totals labels, longest first so "total due" wins over "total".
+const TOTAL_LABELS: &[(TotalKind, &str)] = &[
+    (TotalKind::Balance, "total patient responsibility"),
+    (TotalKind::Charges, "total estimated charges"),
+    (TotalKind::Charges, "total estimated cost"),
+    (TotalKind::Charges, "total amount billed"),
+    (TotalKind::Balance, "please pay this amount"),
+    (TotalKind::Adjustments, "contractual adjustments"),
+    (TotalKind::Adjustments, "insurance adjustments"),
+    (TotalKind::Payments, "insurance payments"),
+    (TotalKind::Payments, "payments received"),
+    (TotalKind::Payments, "patient payments"),
+    (TotalKind::Charges, "estimated total"),
+    (TotalKind::Charges, "total estimate"),
+    (TotalKind::Charges, "total charges"),
+    (TotalKind::Balance, "patient balance"),
+    (TotalKind::Balance, "amount you owe"),
+    (TotalKind::Payments, "insurance paid"),
+    (TotalKind::Payments, "less payments"),
+    (TotalKind::Charges, "total billed"),
+    (TotalKind::Charges, "total amount"),
+    (TotalKind::Balance, "balance due"),
+    (TotalKind::Balance, "amount due"),
+    (TotalKind::Balance, "your balance"),
+    (TotalKind::Balance, "total due"),
+    (TotalKind::Adjustments, "adjustments"),
+    (TotalKind::Adjustments, "adjustment"),
+    (TotalKind::Adjustments, "discounts"),
+    (TotalKind::Payments, "payments"),
+    (TotalKind::Payments, "payment"),
+    (TotalKind::Balance, "you owe"),
+    (TotalKind::Balance, "balance"),
+    (TotalKind::Charges, "totals"),
+    (TotalKind::Charges, "total"),
+];
+
+struct Open {
+    line: Line,
+    y: f32,
+    page: u32,
+}
+
+/// Line items and totals of a document's pages. `kind` is the uploader's word; without it the
+/// kind is read from the table's columns.
+pub fn extract(pages: &[OcrPage], kind: Option<DocumentKind>) -> Extraction {
+    let _span = tracing::debug_span!("extract", pages = pages.len()).entered();
+    let mut lines: Vec<Line> = Vec::new();
+    let mut totals = Totals::default();
+    let mut warnings = Vec::new();
+    let mut columns: Option<Vec<Column>> = None;
+    let mut saw_eob_columns = false;
+    let mut saw_estimate = false;
+    for page in pages {
+        let u = unit(page);
+        let mut in_table = columns.is_some();
+        let mut open: Option<Open> = None;
+        let mut pitch: Vec<f32> = Vec::new();
+        for row in rows(page, u) {
+            let lower = row.text().to_lowercase();
+            saw_estimate |= lower.contains("good faith estimate");
+            if let Some(cols) = header(&row, u) {
+                saw_eob_columns |= cols.iter().any(|c| matches!(c.field, Field::Allowed | Field::PlanPaid | Field::PatientResp));
+                saw_estimate |= lower.contains("estimat");
+                flush(&mut open, &mut lines);
+                columns = Some(cols);
+                in_table = true;
+                continue;
+            }
+            if let Some(done) = totals_row(&row, columns.as_deref(), u, &mut totals) {
+                if done {
+                    flush(&mut open, &mut lines);
+                    in_table = false;
+                }
+                continue;
+            }
+            let Some(cols) = columns.as_deref() else { continue };
+            if !in_table {
+                continue;
+            }
+            let assigned = assign(&row, cols, u);
+            let only_desc = assigned.keys().all(|f| *f == Field::Desc);
+            if only_desc {
+                if let Some(o) = open.as_mut() {
+                    let limit = typical_pitch(&pitch, u) * 1.3;
+                    if o.page == row.page && row.y - o.y <= limit {
+                        let more = join(assigned.get(&Field::Desc));
+                        o.line.description = format!("{} {}", o.line.description, more).trim().to_string();
+                        o.y = row.y;
+                        continue;
+                    }
+                }
+                continue;
+            }
+            match parse_line(&assigned, cols, row.page) {
+                Some(line) => {
+                    if let Some(o) = &open {
+                        if o.page == row.page {
+                            pitch.push(row.y - o.y);
+                        }
+                    }
+                    flush(&mut open, &mut lines);
+                    open = Some(Open { line, y: row.y, page: row.page });
+                }
+                None => {
+                    // Words under the amount columns that do not read as an amount: a line we
+                    // cannot trust, kept visible with a warning rather than dropped.
+                    if looks_like_item(&assigned) {
+                        warnings.push(format!("page {}: a row could not be read: {:?}", row.page, row.text()));
+                    }
+                }
+            }
+        }
+        flush(&mut open, &mut lines);
+    }
+    for (i, l) in lines.iter_mut().enumerate() {
+        l.line_no = i as u32 + 1;
+    }
+    let kind = kind.unwrap_or(if saw_eob_columns {
+        DocumentKind::Eob
+    } else if saw_estimate {
+        DocumentKind::Gfe
+    } else {
+        DocumentKind::Bill
+    });
+    if lines.is_empty() {
+        warnings.push("no line-item table found (no header row naming the columns)".into());
+    }
+    check_totals(&lines, &totals, &mut warnings);
+    Extraction { kind, lines, totals, warnings }
+}
+
+fn flush(open: &mut Option<Open>, lines: &mut Vec<Line>) {
+    if let Some(o) = open.take() {
+        lines.push(o.line);
+    }
+}
+
+fn typical_pitch(pitch: &[f32], unit: f32) -> f32 {
+    if pitch.is_empty() {
+        return unit * 2.0;
+    }
+    let mut p = pitch.to_vec();
+    p.sort_by(f32::total_cmp);
+    p[p.len() / 2].max(unit * 1.2)
+}
+
+fn join(words: Option<&Vec<&Word>>) -> String {
+    words.map(|ws| ws.iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+}
+
+fn min_conf(words: Option<&Vec<&Word>>) -> f32 {
+    words.map(|ws| ws.iter().map(|w| w.conf).fold(1.0f32, f32::min)).unwrap_or(1.0)
+}
+
+/// Each cell of the row goes to the column its span overlaps, else to the nearest column; a
+/// cell overlapping several columns is split word by word.
+fn assign<'a>(row: &'a Row, cols: &[Column], unit: f32) -> BTreeMap<Field, Vec<&'a Word>> {
+    let mut out: BTreeMap<Field, Vec<&Word>> = BTreeMap::new();
+    let overlap = |x0: f32, x1: f32, c: &Column| (x1.min(c.x1) - x0.max(c.x0)).max(0.0);
+    let gap = |x0: f32, x1: f32, c: &Column| (c.x0 - x1).max(x0 - c.x1).max(0.0);
+    let best = |x0: f32, x1: f32| -> Option<Field> {
+        let by_overlap = cols
+            .iter()
+            .map(|c| (c, overlap(x0, x1, c)))
+            .filter(|(_, o)| *o > 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(c, _)| c.field);
+        by_overlap.or_else(|| cols.iter().min_by(|a, b| gap(x0, x1, a).total_cmp(&gap(x0, x1, b))).map(|c| c.field))
+    };
+    for (a, b) in cells(row, unit * CELL_GAP) {
+        let (x0, x1) = (row.words[a].x0, row.words[b].x1);
+        let hits = cols.iter().filter(|c| overlap(x0, x1, c) > 0.0).count();
+        if hits <= 1 {
+            if let Some(f) = best(x0, x1) {
+                out.entry(f).or_default().extend(&row.words[a..=b]);
+            }
+        } else {
+            for w in &row.words[a..=b] {
+                if let Some(f) = best(w.x0, w.x1) {
+                    out.entry(f).or_default().push(w);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn looks_like_item(assigned: &BTreeMap<Field, Vec<&Word>>) -> bool {
+    let numeric = [Field::Date, Field::Code, Field::Rev, Field::Units, Field::UnitPrice, Field::Charge];
+    numeric.iter().filter(|f| assigned.contains_key(f)).count() >= 2
+}
+
+fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Option<Line> {
+    let text = |f: Field| join(a.get(&f));
+    let has = |f: Field| cols.iter().any(|c| c.field == f);
+    let charge = fields::money(&text(Field::Charge))?;
+    let mut conf = [Field::Date, Field::Code, Field::Rev, Field::Units, Field::UnitPrice, Field::Charge]
+        .iter()
+        .map(|f| min_conf(a.get(f)))
+        .fold(1.0f32, f32::min);
+    let mut checks_failed = false;
+    let service_date = fields::date(&text(Field::Date));
+    if has(Field::Date) && service_date.is_none() {
+        checks_failed = true;
+    }
+    let revenue_code = fields::revenue(&text(Field::Rev));
+    if has(Field::Rev) && a.contains_key(&Field::Rev) && revenue_code.is_none() {
+        checks_failed = true;
+    }
+    let (code, mut code_system, mut modifiers) =
+        if a.contains_key(&Field::Code) { fields::code(&text(Field::Code)) } else { (None, CodeSystem::Unknown, vec![]) };
+    if code.is_some() && code_system == CodeSystem::Unknown {
+        checks_failed = true;
+    }
+    if code.is_none() && revenue_code.is_some() {
+        code_system = CodeSystem::Rev;
+    }
+    modifiers.extend(fields::modifiers(&text(Field::Mod)));
+    let units = if a.contains_key(&Field::Units) {
+        fields::units(&text(Field::Units)).unwrap_or_else(|| {
+            checks_failed = true;
+            1
+        })
+    } else {
+        1
+    };
+    let unit_price = a.get(&Field::UnitPrice).and_then(|_| fields::money(&text(Field::UnitPrice)));
+    if let Some(p) = unit_price {
+        if p * Decimal::from(units) != charge {
+            checks_failed = true;
+        }
+    }
+    let amount = |f: Field| a.get(&f).and_then(|_| fields::money(&text(f)));
+    let (allowed, plan_paid, patient_responsibility) = (amount(Field::Allowed), amount(Field::PlanPaid), amount(Field::PatientResp));
+    if let (Some(al), Some(pp), Some(pr)) = (allowed, plan_paid, patient_responsibility) {
+        if al - pp != pr {
+            checks_failed = true;
+        }
+    }
+    if checks_failed {
+        conf = conf.min(0.5);
+    }
+    if let Some(c) = &code {
+        debug_assert!(classify(c) == code_system || code_system == CodeSystem::Unknown);
+    }
+    Some(Line {
+        line_no: 0,
+        page,
+        service_date,
+        code,
+        code_system,
+        revenue_code,
+        modifiers,
+        description: text(Field::Desc),
+        units,
+        unit_price,
+        charge,
+        allowed,
+        plan_paid,
+        patient_responsibility,
+        confidence: conf,
+        flagged: conf < REVIEW_THRESHOLD,
+    })
+}
+
+/// A labelled totals row: records its amount and returns whether it ends the table (`None`
+/// when the row is not a totals row).
+fn totals_row(row: &Row, cols: Option<&[Column]>, unit: f32, totals: &mut Totals) -> Option<bool> {
+    let label: String = row
+        .words
+        .iter()
+        .take_while(|w| fields::money(&w.text).is_none())
+        .map(|w| w.text.trim_end_matches(':').to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let label = label.trim();
+    // A line item whose description starts with "Total" ("TOTAL PROTEIN") has a code or a date.
+    if row.words.iter().any(|w| fields::date(&w.text).is_some() || classify(&w.text) != CodeSystem::Unknown) {
+        return None;
+    }
+    let (kind, _) = TOTAL_LABELS.iter().find(|(_, l)| label == *l || label.starts_with(&format!("{l} ")))?;
+    let amounts: Vec<(Decimal, &Word)> = cells(row, unit * CELL_GAP)
+        .into_iter()
+        .filter_map(|(a, b)| {
+            let t: String = row.words[a..=b].iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join("");
+            fields::money(&t).map(|v| (v, &row.words[b]))
+        })
+        .collect();
+    let (last, _) = *amounts.last()?;
+    let set = |slot: &mut Option<Decimal>, v: Decimal| *slot = Some(v);
+    match kind {
+        TotalKind::Charges if amounts.len() > 1 => {
+            // A totals row under an EOB's columns: each amount under its own column.
+            let cols = cols.unwrap_or(&[]);
+            for (v, w) in &amounts {
+                let under = cols.iter().find(|c| w.x1 >= c.x0 - unit && w.x0 <= c.x1 + unit).map(|c| c.field);
+                match under {
+                    Some(Field::Charge) => set(&mut totals.total_charges, *v),
+                    Some(Field::PatientResp) => set(&mut totals.balance_due, *v),
+                    _ => {}
+                }
+            }
+            if totals.total_charges.is_none() {
+                set(&mut totals.total_charges, amounts[0].0);
+            }
+        }
+        TotalKind::Charges => set(&mut totals.total_charges, last),
+        TotalKind::Payments => set(&mut totals.payments, last.abs()),
+        TotalKind::Adjustments => set(&mut totals.adjustments, last.abs()),
+        TotalKind::Balance => set(&mut totals.balance_due, last),
+    }
+    Some(true)
+}
+
+/// Disagreements between the lines and the totals block are worth a warning here (and a
+/// finding later), since they are also how a misread line shows itself.
+fn check_totals(lines: &[Line], totals: &Totals, warnings: &mut Vec<String>) {
+    if let Some(t) = totals.total_charges {
+        let sum: Decimal = lines.iter().map(|l| l.charge).sum();
+        if sum != t && !lines.is_empty() {
+            warnings.push(format!("lines add up to {sum}, the document's total charges are {t}"));
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! A document split into work: the text layer when the PDF has one, else one OCR job per page.
+//! Jobs carry only the page number so they can be exchanged between workers cheaply; each worker
+//! holds the document's bytes (fetched by content address) when it runs a job.
+use super::pdf::{pdf_info, text_layer};
+use super::raster::{decode_image, rasterize_pdf_page};
+use super::tesseract::{ocr_page, Engine};
+use super::{Limits, OcrError};
+use schemas::records::{OcrMethod, OcrPage};
+use serde::{Deserialize, Serialize};
+
+/// Fewer text-layer words per page than this means a scanned PDF (a stray header or page number
+/// in the text layer does not make a page readable).
+const MIN_TEXT_WORDS_PER_PAGE: usize = 8;
+
+/// The document type from its first bytes; the declared type of an upload is not trusted.
+pub fn sniff_mime(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(b"\xff\xd8\xff") {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+        Some("image/tiff")
+    } else {
+        None
+    }
+}
+
+/// One page to rasterize (PDF) or decode (image) and recognise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageJob {
+    pub page_no: u32,
+    pub pdf: bool,
+}
+
+/// A checked document: either read already (text layer) or split into OCR jobs.
+#[derive(Debug, Clone)]
+pub enum Prepared {
+    Text(Vec<OcrPage>),
+    Ocr(Vec<PageJob>),
+}
+
+/// Checks a document against the limits and decides how to read it.
+pub fn prepare(bytes: &[u8], limits: &Limits) -> Result<Prepared, OcrError> {
+    if bytes.is_empty() {
+        return Err(OcrError::Empty);
+    }
+    if bytes.len() > limits.max_bytes {
+        return Err(OcrError::TooLarge { size: bytes.len(), limit: limits.max_bytes });
+    }
+    match sniff_mime(bytes) {
+        Some("application/pdf") => {
+            let info = pdf_info(bytes, limits)?;
+            let pages = text_layer(bytes)?;
+            let words: usize = pages.iter().map(|p| p.words.len()).sum();
+            if pages.len() == info.pages && words >= MIN_TEXT_WORDS_PER_PAGE * info.pages {
+                Ok(Prepared::Text(pages))
+            } else {
+                Ok(Prepared::Ocr((1..=info.pages as u32).map(|page_no| PageJob { page_no, pdf: true }).collect()))
+            }
+        }
+        Some(_) => Ok(Prepared::Ocr(vec![PageJob { page_no: 1, pdf: false }])),
+        None => Err(OcrError::Unsupported(describe(bytes))),
+    }
+}
+
+fn describe(bytes: &[u8]) -> String {
+    let head: String = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("(first bytes {head})")
+}
+
+impl PageJob {
+    /// Renders or decodes the page and recognises its words.
+    pub fn run(&self, bytes: &[u8], engine: &mut Engine, limits: &Limits) -> Result<OcrPage, OcrError> {
+        let _span = tracing::debug_span!("ocr_page", page = self.page_no).entered();
+        let (img, dpi) = if self.pdf {
+            (rasterize_pdf_page(bytes, self.page_no, limits.dpi, limits)?, limits.dpi)
+        } else {
+            // Images carry no reliable resolution; 300 dpi is what scanners and phones approximate.
+            (decode_image(bytes, limits)?, 300)
+        };
+        ocr_page(engine, &img, dpi, self.page_no, limits)
+    }
+}
+
+/// Reads a whole document on this thread: the one-shot path and tests. The dataflow runs the
+/// same `prepare` and `PageJob::run` with pages spread over workers.
+pub fn read_document(bytes: &[u8], engine: &mut Engine, limits: &Limits) -> Result<(OcrMethod, Vec<OcrPage>), OcrError> {
+    match prepare(bytes, limits)? {
+        Prepared::Text(pages) => Ok((OcrMethod::TextLayer, pages)),
+        Prepared::Ocr(jobs) => {
+            let pages = jobs.iter().map(|j| j.run(bytes, engine, limits)).collect::<Result<Vec<_>, _>>()?;
+            Ok((OcrMethod::Ocr, pages))
+        }
+    }
+}
