@@ -185,7 +185,27 @@ enum BenchWhat {
     },
 }
 
+/// Tesseract's OpenMP runtime reads OMP_THREAD_LIMIT only when it loads, before `main`; without
+/// it OCR is several times slower on a loaded machine (see udfs/src/ocr/tesseract.rs). Set it
+/// and start again, once.
+#[cfg(unix)]
+fn ensure_single_threaded_ocr() -> Result<()> {
+    use std::os::unix::process::CommandExt;
+    if std::env::var_os("OMP_THREAD_LIMIT").is_some() {
+        return Ok(());
+    }
+    let exe = std::env::current_exe()?;
+    let err = std::process::Command::new(exe).args(std::env::args_os().skip(1)).env("OMP_THREAD_LIMIT", "1").exec();
+    Err(anyhow::anyhow!("re-executing with OMP_THREAD_LIMIT=1: {err}"))
+}
+
+#[cfg(not(unix))]
+fn ensure_single_threaded_ocr() -> Result<()> {
+    Ok(())
+}
+
 fn main() -> Result<()> {
+    ensure_single_threaded_ocr()?;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("BILLSTREAM_LOG")

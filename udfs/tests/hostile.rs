@@ -1,4 +1,5 @@
 //! Hostile and broken documents: each class gets a clear error, never a panic or a hang.
+use billstream_udfs as udfs;
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
 use lopdf::content::{Content, Operation};

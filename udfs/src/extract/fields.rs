@@ -20,8 +20,21 @@ fn digitize(s: &str) -> String {
         .collect()
 }
 
+/// An amount cell. When the whole cell is not an amount (a speck read as a letter beside it),
+/// the one word of it that is an amount is taken; two different amounts are no answer.
 pub fn money(text: &str) -> Option<Decimal> {
-    let t: String = text.split_whitespace().collect();
+    money_exact(text).or_else(|| {
+        let words: Vec<Decimal> = text.split_whitespace().filter_map(money_exact).collect();
+        match words.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    })
+}
+
+fn money_exact(text: &str) -> Option<Decimal> {
+    // Dashes OCR reads for a minus sign.
+    let t: String = text.split_whitespace().collect::<String>().replace(['—', '–', '‒', '−'], "-");
     if let Some(v) = parse_money(&t) {
         return Some(v);
     }
@@ -31,7 +44,8 @@ pub fn money(text: &str) -> Option<Decimal> {
         Some(rest) => format!("${}", digitize(rest)),
         None => digitize(&t),
     };
-    // A comma read for the decimal point: "250,00".
+    // A comma, colon or semicolon read for the decimal point: "250,00", "36:58".
+    let t = t.replace([':', ';'], ".");
     let t = if t.len() > 3 && t.as_bytes()[t.len() - 3] == b',' && !t[..t.len() - 3].contains('.') {
         format!("{}.{}", &t[..t.len() - 3], &t[t.len() - 2..])
     } else {
@@ -69,19 +83,31 @@ pub fn units(text: &str) -> Option<i32> {
 }
 
 pub fn revenue(text: &str) -> Option<String> {
-    let t = digitize(text.trim());
+    let t = digitize(text.trim().trim_matches(|c: char| !c.is_alphanumeric()));
     (t.len() == 4 && t.starts_with('0') && t.bytes().all(|b| b.is_ascii_digit())).then_some(t)
 }
 
 /// A code cell: the code and any modifiers printed with it ("99213-25", "99213 25 59").
 pub fn code(text: &str) -> (Option<String>, CodeSystem, Vec<String>) {
-    let mut parts = text.split(|c: char| c.is_whitespace() || c == '-' || c == ',').filter(|p| !p.is_empty());
-    let Some(first) = parts.next() else { return (None, CodeSystem::Unknown, vec![]) };
-    let raw = first.trim_matches(|c: char| !c.is_alphanumeric()).to_uppercase();
-    let repaired = repair_code(&raw);
-    let system = classify(&repaired);
-    let mods = parts.map(|p| p.to_uppercase()).filter(|p| is_modifier(p)).collect();
-    (Some(repaired), system, mods)
+    let parts: Vec<String> = text
+        .split(|c: char| c.is_whitespace() || c == '-' || c == ',')
+        .map(|p| p.trim_matches(|c: char| !c.is_alphanumeric()).to_uppercase())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let Some(first) = parts.first() else { return (None, CodeSystem::Unknown, vec![]) };
+    let mut used = 1;
+    let mut code = repair_code(first);
+    // A letter printed apart from its digits ("J 7050") is one HCPCS code.
+    if classify(&code) == CodeSystem::Unknown && parts.len() > 1 {
+        let joined = repair_code(&format!("{first}{}", parts[1]));
+        if classify(&joined) != CodeSystem::Unknown {
+            code = joined;
+            used = 2;
+        }
+    }
+    let system = classify(&code);
+    let mods = parts[used..].iter().filter(|p| is_modifier(p)).cloned().collect();
+    (Some(code), system, mods)
 }
 
 /// HCPCS codes are a letter and four digits, CPT five digits (or four and F/T): repair the
@@ -119,6 +145,8 @@ mod tests {
         assert_eq!(money("S250.00"), Some(Decimal::new(25000, 2)));
         assert_eq!(money("$2O5.00"), Some(Decimal::new(20500, 2)));
         assert_eq!(money("250,00"), Some(Decimal::new(25000, 2)));
+        assert_eq!(money("$36:58"), Some(Decimal::new(3658, 2)));
+        assert_eq!(money("$36:58"), Some(Decimal::new(3658, 2)));
         assert_eq!(money("($12.00)"), Some(Decimal::new(-1200, 2)));
         assert_eq!(money("CBC"), None);
     }
@@ -129,6 +157,9 @@ mod tests {
         assert_eq!(code("J11O0").0.as_deref(), Some("J1100"));
         assert_eq!(code("8OO53").0.as_deref(), Some("80053"));
         assert_eq!(code("G0378").1, CodeSystem::Hcpcs);
+        assert_eq!(code("J 7050"), (Some("J7050".into()), CodeSystem::Hcpcs, vec![]));
+        assert_eq!(money("$76.44 é"), Some(Decimal::new(7644, 2)));
+        assert_eq!(money("$76.44 $12.00"), None);
         assert_eq!(modifiers("25, 59"), vec!["25".to_string(), "59".to_string()]);
     }
 
@@ -143,5 +174,6 @@ mod tests {
         assert_eq!(units("0"), None);
         assert_eq!(revenue("045O").as_deref(), Some("0450"));
         assert_eq!(revenue("1450"), None);
+        assert_eq!(revenue("0305.").as_deref(), Some("0305"));
     }
 }

@@ -53,8 +53,16 @@ pub fn rows(page: &OcrPage, unit: f32) -> Vec<Row> {
         .iter()
         .filter(|w| !w.text.trim().is_empty())
         .map(Word::from_ocr)
-        // Rules and specks read as single punctuation marks; they belong to no cell.
+        // Rules and specks read as punctuation or as short low-confidence letters; they belong
+        // to no cell. A word with a digit is kept whatever its confidence (it may be an amount).
         .filter(|w| w.text.chars().any(|c| c.is_alphanumeric() || c == '$'))
+        .filter(|w| {
+            let t = &w.text;
+            // Printed bill text is upper case and digits; specks read as short lower-case or
+            // accented fragments ("sn", "é", "a8"). A lone capital ("J" of "J 7050") is kept.
+            let printed = t.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "$.,-/()".contains(c));
+            w.conf >= 0.45 || printed || t.chars().count() > 3
+        })
         .collect();
     words.sort_by(|a, b| a.x0.total_cmp(&b.x0));
     let mut rows: Vec<Vec<Word>> = Vec::new();

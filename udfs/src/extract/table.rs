@@ -25,6 +25,9 @@ enum TotalKind {
 /// Totals labels, longest first so "total due" wins over "total".
 const TOTAL_LABELS: &[(TotalKind, &str)] = &[
     (TotalKind::Balance, "total patient responsibility"),
+    (TotalKind::Balance, "total responsibility"),
+    (TotalKind::Balance, "your responsibility"),
+    (TotalKind::Balance, "patient responsibility"),
     (TotalKind::Charges, "total estimated charges"),
     (TotalKind::Charges, "total estimated cost"),
     (TotalKind::Charges, "total amount billed"),
@@ -209,9 +212,12 @@ fn assign<'a>(row: &'a Row, cols: &[Column], unit: f32) -> BTreeMap<Field, Vec<&
     out
 }
 
+/// Digits under at least two of the numeric columns: a line item we failed to read, rather than
+/// a page heading that happens to sit over the table's columns.
 fn looks_like_item(assigned: &BTreeMap<Field, Vec<&Word>>) -> bool {
     let numeric = [Field::Date, Field::Code, Field::Rev, Field::Units, Field::UnitPrice, Field::Charge];
-    numeric.iter().filter(|f| assigned.contains_key(f)).count() >= 2
+    let has_digit = |f: &Field| assigned.get(f).is_some_and(|ws| ws.iter().any(|w| w.text.chars().any(|c| c.is_ascii_digit())));
+    numeric.iter().filter(|f| has_digit(f)).count() >= 2
 }
 
 fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Option<Line> {
@@ -290,26 +296,40 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
 /// A labelled totals row: records its amount and returns whether it ends the table (`None`
 /// when the row is not a totals row).
 fn totals_row(row: &Row, cols: Option<&[Column]>, unit: f32, totals: &mut Totals) -> Option<bool> {
-    let label: String = row
+    let label: Vec<String> = row
         .words
         .iter()
         .take_while(|w| fields::money(&w.text).is_none())
-        .map(|w| w.text.trim_end_matches(':').to_lowercase())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let label = label.trim();
+        .flat_map(|w| w.text.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect::<Vec<_>>())
+        .filter(|p| !p.is_empty())
+        .collect();
+    // A label is a few words; a sentence that mentions a balance is not a totals row.
+    if label.is_empty() || label.len() > 5 {
+        return None;
+    }
+    let label = format!(" {} ", label.join(" "));
     // A line item whose description starts with "Total" ("TOTAL PROTEIN") has a code or a date.
     if row.words.iter().any(|w| fields::date(&w.text).is_some() || classify(&w.text) != CodeSystem::Unknown) {
         return None;
     }
-    let (kind, _) = TOTAL_LABELS.iter().find(|(_, l)| label == *l || label.starts_with(&format!("{l} ")))?;
-    let amounts: Vec<(Decimal, &Word)> = cells(row, unit * CELL_GAP)
-        .into_iter()
-        .filter_map(|(a, b)| {
-            let t: String = row.words[a..=b].iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join("");
-            fields::money(&t).map(|v| (v, &row.words[b]))
-        })
-        .collect();
+    let (kind, _) = TOTAL_LABELS.iter().find(|(_, l)| label.contains(&format!(" {l} ")))?;
+    // Amounts word by word; a sign or dollar printed apart ("$ 12.00", "- 12.00") joins its number.
+    let mut amounts: Vec<(Decimal, &Word)> = Vec::new();
+    let mut i = 0;
+    while i < row.words.len() {
+        let w = &row.words[i];
+        if let Some(v) = fields::money(&w.text) {
+            amounts.push((v, w));
+        } else if i + 1 < row.words.len() && matches!(w.text.as_str(), "$" | "-" | "-$" | "(" | "($") {
+            let next = &row.words[i + 1];
+            if let Some(v) = fields::money(&format!("{}{}", w.text, next.text)) {
+                amounts.push((v, next));
+                i += 1;
+            }
+        }
+        i += 1;
+    }
+    let _ = unit;
     let (last, _) = *amounts.last()?;
     let set = |slot: &mut Option<Decimal>, v: Decimal| *slot = Some(v);
     match kind {

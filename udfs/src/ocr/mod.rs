@@ -11,7 +11,7 @@ mod tesseract;
 
 pub use document::{prepare, read_document, sniff_mime, PageJob, Prepared};
 pub use pdf::{pdf_info, PdfInfo};
-pub use preprocess::{deskew_angle, prepare_for_ocr};
+pub use preprocess::{deskew_angle, prepare_for_ocr, prepare_with, unskew, PreparedImage, Steps};
 pub use raster::{decode_image, rasterize_pdf_page};
 pub use tesseract::{ocr_page, Engine};
 

@@ -1,7 +1,7 @@
 //! Tesseract through its C API. The safe `tesseract` crate does not expose the progress monitor,
 //! and the monitor's deadline is what bounds a page's recognition time, so this calls
 //! `tesseract-sys` directly; the unsafe surface is this file.
-use super::preprocess::prepare_for_ocr;
+use super::preprocess::{prepare_for_ocr, unskew};
 use super::{Limits, OcrError};
 use image::GrayImage;
 use schemas::records::{OcrPage, OcrWord};
@@ -19,6 +19,7 @@ unsafe impl Send for Engine {}
 
 impl Engine {
     pub fn new(lang: &str) -> Result<Self, OcrError> {
+        single_threaded();
         let lang = CString::new(lang).map_err(|e| OcrError::Tesseract(e.to_string()))?;
         // SAFETY: create/init are called once on a fresh handle; on failure the handle is deleted.
         unsafe {
@@ -83,6 +84,21 @@ impl Drop for Engine {
     }
 }
 
+/// Tesseract's OpenMP threads spin against each other and against the other workers: on two
+/// cores a page took 5 s with them and 0.9 s without. Pages run in parallel across workers
+/// instead, one thread each. libgomp reads OMP_THREAD_LIMIT when it loads, before `main`, and
+/// tesseract's `num_threads` clauses override `omp_set_num_threads`, so the variable must be in
+/// the environment the process starts with: the `billstream` binary re-executes itself with it,
+/// and `.cargo/config.toml` sets it for tests.
+fn single_threaded() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var("OMP_THREAD_LIMIT").ok().as_deref() != Some("1") {
+            tracing::warn!("OMP_THREAD_LIMIT is not 1: tesseract's threads will contend (several times slower OCR)");
+        }
+    });
+}
+
 /// Word rows (level 5) of tesseract's TSV: level page block par line word left top width height conf text.
 fn parse_tsv(tsv: &str) -> Vec<OcrWord> {
     tsv.lines()
@@ -110,16 +126,21 @@ fn parse_tsv(tsv: &str) -> Vec<OcrWord> {
 
 /// OCR of one page image: preprocessing, recognition, boxes mapped back to the input's pixels.
 pub fn ocr_page(engine: &mut Engine, img: &GrayImage, dpi: u32, page: u32, limits: &Limits) -> Result<OcrPage, OcrError> {
-    let (prepared, scale) = prepare_for_ocr(img);
-    let words = engine.recognize(&prepared, (dpi as f32 * scale) as u32, limits.page_timeout_ms, page)?;
-    let inv = 1.0 / scale;
+    let p = prepare_for_ocr(img);
+    let words = engine.recognize(&p.img, (dpi as f32 * p.scale) as u32, limits.page_timeout_ms, page)?;
+    let (pw, ph) = (p.img.width() as f32, p.img.height() as f32);
+    let inv = 1.0 / p.scale;
     Ok(OcrPage {
         page_no: page as i32,
-        width: img.width() as f32,
-        height: img.height() as f32,
+        width: pw * inv,
+        height: ph * inv,
         words: words
             .into_iter()
-            .map(|w| OcrWord { x: w.x * inv, y: w.y * inv, w: w.w * inv, h: w.h * inv, ..w })
+            .map(|w| {
+                // Boxes on the straightened, unscaled page (see `PreparedImage::skew`).
+                let (cx, cy) = unskew(w.x + w.w / 2.0, w.y + w.h / 2.0, pw, ph, p.skew);
+                OcrWord { x: (cx - w.w / 2.0) * inv, y: (cy - w.h / 2.0) * inv, w: w.w * inv, h: w.h * inv, ..w }
+            })
             .collect(),
     })
 }
