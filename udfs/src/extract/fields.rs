@@ -33,10 +33,16 @@ pub fn money(text: &str) -> Option<Decimal> {
 }
 
 fn money_exact(text: &str) -> Option<Decimal> {
-    // Dashes OCR reads for a minus sign.
+    // Dashes OCR reads for a minus sign; a speck after the amount read as punctuation.
     let t: String = text.split_whitespace().collect::<String>().replace(['—', '–', '‒', '−'], "-");
+    let t = t.trim_end_matches(['.', ':', ';', ',', '\'', '`']).to_string();
     if let Some(v) = parse_money(&t) {
         return Some(v);
+    }
+    // Repairs only for text that is mostly digits already: "is" must not become 15.
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    if digits < 2 || digits * 2 < t.chars().count() {
+        return None;
     }
     // "S250.00": a dollar sign read as S; then the digit repairs.
     let t = t.strip_prefix('S').map(|r| format!("${r}")).unwrap_or(t);
@@ -54,8 +60,17 @@ fn money_exact(text: &str) -> Option<Decimal> {
     parse_money(&t)
 }
 
+/// A date cell; with a stray token beside the date (a speck, a neighbour's digits), the one
+/// token that is a date.
 pub fn date(text: &str) -> Option<String> {
-    let t = text.trim();
+    date_exact(text).or_else(|| {
+        let found: Vec<String> = text.split_whitespace().filter_map(date_exact).collect();
+        (found.len() == 1).then(|| found[0].clone())
+    })
+}
+
+fn date_exact(text: &str) -> Option<String> {
+    let t = text.trim().trim_end_matches(['.', ',', ';', ':']);
     parse_date(t)
         .or_else(|| {
             // Keep month names intact ("14-Mar-2026"): only repair the digit groups.
@@ -69,7 +84,8 @@ pub fn date(text: &str) -> Option<String> {
 }
 
 pub fn units(text: &str) -> Option<i32> {
-    let t = digitize(text.trim());
+    // In a quantity cell a T or t is a 1 read with its serif.
+    let t = digitize(text.trim().trim_end_matches(['.', ',', ';', ':'])).replace(['T', 't'], "1");
     if let Ok(n) = t.parse::<i32>() {
         return (n > 0).then_some(n);
     }
@@ -149,6 +165,9 @@ mod tests {
         assert_eq!(money("$36:58"), Some(Decimal::new(3658, 2)));
         assert_eq!(money("($12.00)"), Some(Decimal::new(-1200, 2)));
         assert_eq!(money("CBC"), None);
+        assert_eq!(money("is"), None);
+        assert_eq!(money("$1,013.94."), Some(Decimal::new(101394, 2)));
+        assert_eq!(money("Total"), None);
     }
 
     #[test]

@@ -37,6 +37,10 @@ const LABELS: &[(Field, &str)] = &[
     (Field::Date, "dates"),
     (Field::Date, "date"),
     (Field::Date, "dos"),
+    // "DOS" as OCR reads it in a bold header.
+    (Field::Date, "bos"),
+    (Field::Date, "d0s"),
+    (Field::Date, "oos"),
     (Field::Rev, "revenue code"),
     (Field::Rev, "rev code"),
     (Field::Rev, "revenue"),
@@ -71,6 +75,9 @@ const LABELS: &[(Field, &str)] = &[
     (Field::Units, "units"),
     (Field::Units, "qty"),
     (Field::Charge, "estimated cost"),
+    (Field::Charge, "est amount"),
+    (Field::Charge, "est cost"),
+    (Field::Charge, "est charge"),
     (Field::Charge, "estimated amount"),
     (Field::Charge, "estimated charge"),
     (Field::Charge, "amount billed"),
@@ -105,6 +112,11 @@ pub fn header(row: &Row, unit: f32) -> Option<Vec<Column>> {
     while i < words.len() {
         let mut matched = None;
         for (field, label) in LABELS {
+            // OCR drops the space inside a label ("RevCode", "UnitPrice"): one word may carry it.
+            if label.contains(' ') && words[i] == label.replace(' ', "") {
+                matched = Some((*field, 1));
+                break;
+            }
             let parts: Vec<&str> = label.split(' ').collect();
             if i + parts.len() > words.len() {
                 continue;
@@ -116,6 +128,13 @@ pub fn header(row: &Row, unit: f32) -> Option<Vec<Column>> {
                 matched = Some((*field, parts.len()));
                 break;
             }
+        }
+        // One misread letter in a longer label ("Descriptlon", "Quantlty").
+        if matched.is_none() && words[i].len() >= 5 {
+            matched = LABELS
+                .iter()
+                .find(|(_, l)| !l.contains(' ') && l.len() >= 5 && within_one_edit(&words[i], l))
+                .map(|(f, _)| (*f, 1));
         }
         match matched {
             Some((field, n)) => {
@@ -130,10 +149,37 @@ pub fn header(row: &Row, unit: f32) -> Option<Vec<Column>> {
         }
     }
     let has_amount = cols.iter().any(|c| c.field == Field::Charge);
-    if cols.len() >= 3 && has_amount && used * 10 >= words.len() * 7 {
+    // Specks read as digits or marks are not words of the header.
+    let wordy = words.iter().filter(|w| w.chars().any(|c| c.is_alphabetic())).count();
+    if cols.len() >= 3 && has_amount && used * 10 >= wordy * 7 {
         cols.sort_by(|a, b| a.x0.total_cmp(&b.x0));
         Some(cols)
     } else {
         None
+    }
+}
+
+/// Whether `a` becomes `b` by at most one substitution, insertion or deletion.
+fn within_one_edit(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let suffix = a.iter().rev().zip(b.iter().rev()).take_while(|(x, y)| x == y).count();
+    prefix + suffix + 1 >= a.len().max(b.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_edit() {
+        assert!(within_one_edit("descriptlon", "description"));
+        assert!(within_one_edit("quantty", "quantity"));
+        assert!(within_one_edit("charges", "charges"));
+        assert!(!within_one_edit("allowed", "billed"));
+        assert!(!within_one_edit("amount", "account"));
     }
 }

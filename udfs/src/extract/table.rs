@@ -16,6 +16,8 @@ const CELL_GAP: f32 = 0.8;
 
 #[derive(Clone, Copy)]
 enum TotalKind {
+    /// A labelled amount the totals block does not keep (an EOB's plan-paid or allowed total).
+    Other,
     Charges,
     Payments,
     Adjustments,
@@ -25,6 +27,9 @@ enum TotalKind {
 /// Totals labels, longest first so "total due" wins over "total".
 const TOTAL_LABELS: &[(TotalKind, &str)] = &[
     (TotalKind::Balance, "total patient responsibility"),
+    (TotalKind::Other, "total plan paid"),
+    (TotalKind::Other, "total allowed"),
+    (TotalKind::Other, "plan paid"),
     (TotalKind::Balance, "total responsibility"),
     (TotalKind::Balance, "your responsibility"),
     (TotalKind::Balance, "patient responsibility"),
@@ -83,6 +88,7 @@ pub fn extract(pages: &[OcrPage], kind: Option<DocumentKind>) -> Extraction {
         let mut open: Option<Open> = None;
         let mut pitch: Vec<f32> = Vec::new();
         for row in rows(page, u) {
+            tracing::trace!(page = row.page, y = row.y, text = %row.text(), "row");
             let lower = row.text().to_lowercase();
             saw_estimate |= lower.contains("good faith estimate");
             if let Some(cols) = header(&row, u) {
@@ -223,7 +229,7 @@ fn looks_like_item(assigned: &BTreeMap<Field, Vec<&Word>>) -> bool {
 fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Option<Line> {
     let text = |f: Field| join(a.get(&f));
     let has = |f: Field| cols.iter().any(|c| c.field == f);
-    let charge = fields::money(&text(Field::Charge))?;
+    let read_charge = fields::money(&text(Field::Charge));
     let mut conf = [Field::Date, Field::Code, Field::Rev, Field::Units, Field::UnitPrice, Field::Charge]
         .iter()
         .map(|f| min_conf(a.get(f)))
@@ -246,15 +252,32 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
         code_system = CodeSystem::Rev;
     }
     modifiers.extend(fields::modifiers(&text(Field::Mod)));
-    let units = if a.contains_key(&Field::Units) {
-        fields::units(&text(Field::Units)).unwrap_or_else(|| {
-            checks_failed = true;
-            1
-        })
-    } else {
-        1
-    };
     let unit_price = a.get(&Field::UnitPrice).and_then(|_| fields::money(&text(Field::UnitPrice)));
+    let read_units = if a.contains_key(&Field::Units) { fields::units(&text(Field::Units)) } else { None };
+    let charge = match (read_charge, read_units, unit_price) {
+        (Some(c), _, _) => c,
+        // The amount unreadable but quantity and price read: their product, flagged.
+        (None, Some(u), Some(p)) => {
+            checks_failed = true;
+            p * Decimal::from(u)
+        }
+        _ => return None,
+    };
+    let units = match (read_units, unit_price) {
+        (Some(u), _) => u,
+        // No quantity printed (or none read) but price and amount are: the quantity they imply,
+        // if whole. Derived, not read, so the line is flagged.
+        (None, Some(p)) if has(Field::Units) && !p.is_zero() && (charge / p).fract().is_zero() && charge / p > Decimal::ZERO => {
+            checks_failed = true;
+            (charge / p).to_string().parse().unwrap_or(1)
+        }
+        (None, _) => {
+            if has(Field::Units) {
+                checks_failed = true;
+            }
+            1
+        }
+    };
     if let Some(p) = unit_price {
         if p * Decimal::from(units) != charge {
             checks_failed = true;
@@ -348,6 +371,7 @@ fn totals_row(row: &Row, cols: Option<&[Column]>, unit: f32, totals: &mut Totals
                 set(&mut totals.total_charges, amounts[0].0);
             }
         }
+        TotalKind::Other => {}
         TotalKind::Charges => set(&mut totals.total_charges, last),
         TotalKind::Payments => set(&mut totals.payments, last.abs()),
         TotalKind::Adjustments => set(&mut totals.adjustments, last.abs()),
