@@ -84,6 +84,12 @@ fn date_exact(text: &str) -> Option<String> {
 }
 
 pub fn units(text: &str) -> Option<i32> {
+    // A lone "1" in a thin serif font comes back as "il", "it", "l" or "|": one glyph read as
+    // one or two letters. Letters only, all of them one-like: it is a 1.
+    let bare = text.trim().trim_end_matches(['.', ',', ';', ':']);
+    if !bare.is_empty() && bare.len() <= 2 && bare.chars().all(|c| "ilIt|!jJT".contains(c)) {
+        return Some(1);
+    }
     // In a quantity cell a T or t is a 1 read with its serif.
     let t = digitize(text.trim().trim_end_matches(['.', ',', ';', ':'])).replace(['T', 't'], "1");
     if let Ok(n) = t.parse::<i32>() {
@@ -190,6 +196,9 @@ mod tests {
         assert_eq!(units("2"), Some(2));
         assert_eq!(units("1.00"), Some(1));
         assert_eq!(units("l"), Some(1));
+        assert_eq!(units("il"), Some(1));
+        assert_eq!(units("it"), Some(1));
+        assert_eq!(units("11"), Some(11));
         assert_eq!(units("0"), None);
         assert_eq!(revenue("045O").as_deref(), Some("0450"));
         assert_eq!(revenue("1450"), None);

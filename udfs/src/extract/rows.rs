@@ -47,12 +47,45 @@ pub fn unit(page: &OcrPage) -> f32 {
 }
 
 /// Groups a page's words into rows, top to bottom.
+/// The hook of a J at bill sizes reads as "}", ")" or "]": such a mark just left of four digits
+/// is the J of an HCPCS code ("} 7030" is J7030). Merged, with lowered confidence.
+fn rejoin_hcpcs_j(words: &mut Vec<Word>, unit: f32) {
+    let mut i = 0;
+    while i < words.len() {
+        let is_hook = matches!(words[i].text.as_str(), "}" | ")" | "]" | "J)" | "J}");
+        if is_hook {
+            let (x1, cy) = (words[i].x1, words[i].cy());
+            let next = words.iter().position(|w| {
+                w.x0 >= x1 - unit * 0.1
+                    && w.x0 - x1 < unit * 1.2
+                    && (w.cy() - cy).abs() < unit * 0.5
+                    && w.text.len() == 4
+                    && w.text.bytes().all(|b| b.is_ascii_digit())
+            });
+            if let Some(j) = next {
+                let digits = words[j].text.clone();
+                let merged = Word {
+                    text: format!("J{digits}"),
+                    x0: words[i].x0,
+                    x1: words[j].x1,
+                    y0: words[i].y0.min(words[j].y0),
+                    y1: words[i].y1.max(words[j].y1),
+                    conf: words[i].conf.min(words[j].conf).min(0.6),
+                };
+                words[j] = merged;
+                words.remove(i);
+                continue;
+            }
+        }
+        i += 1;
+    }
+}
+
 pub fn rows(page: &OcrPage, unit: f32) -> Vec<Row> {
-    let mut words: Vec<Word> = page
-        .words
-        .iter()
-        .filter(|w| !w.text.trim().is_empty())
-        .map(Word::from_ocr)
+    let mut raw: Vec<Word> = page.words.iter().filter(|w| !w.text.trim().is_empty()).map(Word::from_ocr).collect();
+    rejoin_hcpcs_j(&mut raw, unit);
+    let mut words: Vec<Word> = raw
+        .into_iter()
         // Rules and specks read as punctuation or as short low-confidence letters; they belong
         // to no cell. A word with a digit is kept whatever its confidence (it may be an amount).
         .filter(|w| w.text.chars().any(|c| c.is_alphanumeric() || c == '$'))
