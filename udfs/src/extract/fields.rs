@@ -113,7 +113,14 @@ pub fn revenue(text: &str) -> Option<String> {
 pub fn code(text: &str) -> (Option<String>, CodeSystem, Vec<String>) {
     let parts: Vec<String> = text
         .split(|c: char| c.is_whitespace() || c == '-' || c == ',')
-        .map(|p| p.trim_matches(|c: char| !c.is_alphanumeric()).to_uppercase())
+        .map(|p| {
+            // The hook of a J read as a bracket, joined to the digits: "}7050" is J7050.
+            let p = match p.strip_prefix(['}', ')', ']']) {
+                Some(d) if d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()) => format!("J{d}"),
+                _ => p.to_string(),
+            };
+            p.trim_matches(|c: char| !c.is_alphanumeric()).to_uppercase()
+        })
         .filter(|p| !p.is_empty())
         .collect();
     let Some(first) = parts.first() else { return (None, CodeSystem::Unknown, vec![]) };
@@ -183,6 +190,7 @@ mod tests {
         assert_eq!(code("8OO53").0.as_deref(), Some("80053"));
         assert_eq!(code("G0378").1, CodeSystem::Hcpcs);
         assert_eq!(code("J 7050"), (Some("J7050".into()), CodeSystem::Hcpcs, vec![]));
+        assert_eq!(code("}7050").0.as_deref(), Some("J7050"));
         assert_eq!(money("$76.44 é"), Some(Decimal::new(7644, 2)));
         assert_eq!(money("$76.44 $12.00"), None);
         assert_eq!(modifiers("25, 59"), vec!["25".to_string(), "59".to_string()]);

@@ -124,7 +124,35 @@ pub fn rows(page: &OcrPage, unit: f32) -> Vec<Row> {
         })
         .collect();
     out.sort_by(|a, b| a.y.total_cmp(&b.y));
+    merge_split_rows(out, unit)
+}
+
+/// Two pieces of one printed row that drifted apart across a wide gap (residual skew of a
+/// photo): nearly the same height and side by side, never overlapping. A wrapped description
+/// line sits a full line lower and under its own column, so it is not merged.
+fn merge_split_rows(rows: Vec<Row>, unit: f32) -> Vec<Row> {
+    let mut out: Vec<Row> = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let Some(prev) = out.last_mut() {
+            let (a0, a1) = (prev.words[0].x0, prev.words[prev.words.len() - 1].x1);
+            let (b0, b1) = (row.words[0].x0, row.words[row.words.len() - 1].x1);
+            let apart = b0 > a1 || b1 < a0;
+            if apart && (row.y - prev.y).abs() < unit * 0.9 {
+                let n = (prev.words.len() + row.words.len()) as f32;
+                prev.y = (prev.y * prev.words.len() as f32 + row.y * row.words.len() as f32) / n;
+                prev.words.extend(row.words);
+                prev.words.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+                continue;
+            }
+        }
+        out.push(row);
+    }
     out
+}
+
+/// Digits, money marks and nothing else: an amount, a quantity, a code.
+fn numeric(text: &str) -> bool {
+    text.chars().any(|c| c.is_ascii_digit()) && text.chars().all(|c| c.is_ascii_digit() || "$.,-()".contains(c))
 }
 
 /// Runs of words separated by less than `gap` (a phrase or an amount) as (first, last) indices.
@@ -132,7 +160,10 @@ pub fn cells(row: &Row, gap: f32) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
     for i in 1..=row.words.len() {
-        if i == row.words.len() || row.words[i].x0 - row.words[i - 1].x1 > gap {
+        // Two numbers side by side are two columns however close ("8 6.14": quantity, price).
+        let split = i < row.words.len()
+            && (row.words[i].x0 - row.words[i - 1].x1 > gap || (numeric(&row.words[i].text) && numeric(&row.words[i - 1].text)));
+        if i == row.words.len() || split {
             out.push((start, i - 1));
             start = i;
         }

@@ -31,6 +31,8 @@ const TOTAL_LABELS: &[(TotalKind, &str)] = &[
     (TotalKind::Other, "total allowed"),
     (TotalKind::Other, "plan paid"),
     (TotalKind::Balance, "total responsibility"),
+    (TotalKind::Balance, "amount you may owe"),
+    (TotalKind::Balance, "you may owe"),
     (TotalKind::Balance, "your responsibility"),
     (TotalKind::Balance, "patient responsibility"),
     (TotalKind::Charges, "total estimated charges"),
@@ -335,7 +337,11 @@ fn totals_row(row: &Row, cols: Option<&[Column]>, unit: f32, totals: &mut Totals
     if row.words.iter().any(|w| fields::date(&w.text).is_some() || classify(&w.text) != CodeSystem::Unknown) {
         return None;
     }
-    let (kind, _) = TOTAL_LABELS.iter().find(|(_, l)| label.contains(&format!(" {l} ")))?;
+    // OCR may also drop the space inside a label ("TOTALCHARGES").
+    let compact = label.replace(' ', "");
+    let (kind, _) = TOTAL_LABELS
+        .iter()
+        .find(|(_, l)| label.contains(&format!(" {l} ")) || (l.contains(' ') && compact.contains(&l.replace(' ', ""))))?;
     // Amounts word by word; a sign or dollar printed apart ("$ 12.00", "- 12.00") joins its number.
     let mut amounts: Vec<(Decimal, &Word)> = Vec::new();
     let mut i = 0;
