@@ -33,8 +33,14 @@ pub fn money(text: &str) -> Option<Decimal> {
 }
 
 fn money_exact(text: &str) -> Option<Decimal> {
+    // Several tokens make one amount only when all but the last are signs ("$ 12.00", "- $12");
+    // "4 14.66" is two numbers, not 414.66.
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    if tokens.len() > 1 && !tokens[..tokens.len() - 1].iter().all(|t| t.chars().all(|c| "$-(—–".contains(c))) {
+        return None;
+    }
     // Dashes OCR reads for a minus sign; a speck after the amount read as punctuation.
-    let t: String = text.split_whitespace().collect::<String>().replace(['—', '–', '‒', '−'], "-");
+    let t: String = tokens.concat().replace(['—', '–', '‒', '−'], "-");
     let t = t.trim_end_matches(['.', ':', ';', ',', '\'', '`']).to_string();
     if let Some(v) = parse_money(&t) {
         return Some(v);
@@ -179,6 +185,8 @@ mod tests {
         assert_eq!(money("($12.00)"), Some(Decimal::new(-1200, 2)));
         assert_eq!(money("CBC"), None);
         assert_eq!(money("is"), None);
+        assert_eq!(money("$ 12.00"), Some(Decimal::new(1200, 2)));
+        assert_eq!(money("4 14.66"), None, "two numbers are not one amount");
         assert_eq!(money("$1,013.94."), Some(Decimal::new(101394, 2)));
         assert_eq!(money("Total"), None);
     }

@@ -113,6 +113,10 @@ pub fn extract(pages: &[OcrPage], kind: Option<DocumentKind>) -> Extraction {
                 continue;
             }
             let assigned = assign(&row, cols, u);
+            if tracing::enabled!(tracing::Level::TRACE) {
+                let cells: Vec<(Field, String)> = assigned.iter().map(|(f, ws)| (*f, join(Some(ws)))).collect();
+                tracing::trace!(?cells, "cells");
+            }
             let only_desc = assigned.keys().all(|f| *f == Field::Desc);
             if only_desc {
                 if let Some(o) = open.as_mut() {
@@ -202,11 +206,18 @@ fn assign<'a>(row: &'a Row, cols: &[Column], unit: f32) -> BTreeMap<Field, Vec<&
             .map(|(c, _)| c.field);
         by_overlap.or_else(|| cols.iter().min_by(|a, b| gap(x0, x1, a).total_cmp(&gap(x0, x1, b))).map(|c| c.field))
     };
+    // How far a cell is from lining up with a header: values sit flush left (text, codes),
+    // flush right (amounts) or centred (quantities) under their label.
+    let misalign = |x0: f32, x1: f32, c: &Column| {
+        let mid = ((x0 + x1) - (c.x0 + c.x1)).abs() / 2.0;
+        (x0 - c.x0).abs().min((x1 - c.x1).abs()).min(mid)
+    };
     for (a, b) in cells(row, unit * CELL_GAP) {
         let (x0, x1) = (row.words[a].x0, row.words[b].x1);
         let hits = cols.iter().filter(|c| overlap(x0, x1, c) > 0.0).count();
         if hits <= 1 {
-            if let Some(f) = best(x0, x1) {
+            let aligned = cols.iter().min_by(|p, q| misalign(x0, x1, p).total_cmp(&misalign(x0, x1, q))).map(|c| c.field);
+            if let Some(f) = aligned.or_else(|| best(x0, x1)) {
                 out.entry(f).or_default().extend(&row.words[a..=b]);
             }
         } else {
@@ -254,8 +265,22 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
         code_system = CodeSystem::Rev;
     }
     modifiers.extend(fields::modifiers(&text(Field::Mod)));
-    let unit_price = a.get(&Field::UnitPrice).and_then(|_| fields::money(&text(Field::UnitPrice)));
-    let read_units = if a.contains_key(&Field::Units) { fields::units(&text(Field::Units)) } else { None };
+    let mut unit_price = a.get(&Field::UnitPrice).and_then(|_| fields::money(&text(Field::UnitPrice)));
+    let mut read_units = if a.contains_key(&Field::Units) { fields::units(&text(Field::Units)) } else { None };
+    // A quantity that landed in the price cell ("4 14.66", its own header unread): kept when
+    // quantity x price is the amount.
+    if unit_price.is_none() && read_units.is_none() {
+        let cell = text(Field::UnitPrice);
+        let nums: Vec<&str> = cell.split_whitespace().collect();
+        if let [q, p] = nums.as_slice() {
+            if let (Some(q), Some(p), Some(c)) = (fields::units(q), fields::money(p), read_charge) {
+                if p * Decimal::from(q) == c {
+                    read_units = Some(q);
+                    unit_price = Some(p);
+                }
+            }
+        }
+    }
     let charge = match (read_charge, read_units, unit_price) {
         (Some(c), _, _) => c,
         // The amount unreadable but quantity and price read: their product, flagged.
