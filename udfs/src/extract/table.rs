@@ -130,6 +130,11 @@ pub fn extract(pages: &[OcrPage], kind: Option<DocumentKind>) -> Extraction {
                 }
                 continue;
             }
+            // An amount alone (a page number under the amount column) is not a line item.
+            let described = [Field::Date, Field::Code, Field::Rev, Field::Desc].iter().any(|f| assigned.contains_key(f));
+            if !described {
+                continue;
+            }
             match parse_line(&assigned, cols, row.page) {
                 Some(line) => {
                     if let Some(o) = &open {
@@ -221,8 +226,20 @@ fn assign<'a>(row: &'a Row, cols: &[Column], unit: f32) -> BTreeMap<Field, Vec<&
                 out.entry(f).or_default().extend(&row.words[a..=b]);
             }
         } else {
+            // A run across two labels ("... INJ 10 MG 1" under Description and Qty): a word
+            // under a label goes to it; a word under none stays with the word before it.
+            let mut current = best(row.words[a].x0, row.words[a].x1);
             for w in &row.words[a..=b] {
-                if let Some(f) = best(w.x0, w.x1) {
+                let under = cols
+                    .iter()
+                    .map(|c| (c, overlap(w.x0, w.x1, c)))
+                    .filter(|(_, o)| *o > 0.0)
+                    .max_by(|p, q| p.1.total_cmp(&q.1))
+                    .map(|(c, _)| c.field);
+                if under.is_some() {
+                    current = under;
+                }
+                if let Some(f) = current {
                     out.entry(f).or_default().push(w);
                 }
             }
