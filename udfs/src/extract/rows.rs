@@ -106,9 +106,9 @@ pub fn rows(page: &OcrPage, unit: f32) -> Vec<Row> {
             .enumerate()
             .filter_map(|(i, r)| {
                 let last = r.last()?;
+                // Boxes may overlap sideways (a speck widens one); height alone decides.
                 let dy = (last.cy() - w.cy()).abs();
-                let overlaps_x = w.x0 < last.x1 - unit * 0.2;
-                (dy < unit * 0.55 && !overlaps_x).then_some((i, dy))
+                (dy < unit * 0.55).then_some((i, dy))
             })
             .min_by(|a, b| a.1.total_cmp(&b.1));
         match best {
