@@ -76,7 +76,7 @@ pub fn date(text: &str) -> Option<String> {
 }
 
 fn date_exact(text: &str) -> Option<String> {
-    let t = text.trim().trim_end_matches(['.', ',', ';', ':']);
+    let t = text.trim().trim_end_matches(['.', ',', ';', ':']).trim_start_matches(['‘', '\'', '`', '"', '“', '.', ',']);
     parse_date(t)
         .or_else(|| {
             // Keep month names intact ("14-Mar-2026"): only repair the digit groups.
@@ -209,6 +209,7 @@ mod tests {
         assert_eq!(date("03/14/2026").as_deref(), Some("2026-03-14"));
         assert_eq!(date("O3/l4/2026").as_deref(), Some("2026-03-14"));
         assert_eq!(date("14-Mar-2026").as_deref(), Some("2026-03-14"));
+        assert_eq!(date("‘04/16/2026").as_deref(), Some("2026-04-16"));
         assert_eq!(units("2"), Some(2));
         assert_eq!(units("1.00"), Some(1));
         assert_eq!(units("l"), Some(1));

@@ -322,9 +322,19 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
             1
         }
     };
+    let mut units = units;
     if let Some(p) = unit_price {
         if p * Decimal::from(units) != charge {
             checks_failed = true;
+            // An OCR'd quantity the recogniser was unsure of, where price and amount agree on
+            // another whole quantity: that one, flagged. Text-layer quantities (confidence 1)
+            // are never changed, so a real arithmetic error on a digital bill stays visible.
+            let implied = if p.is_zero() { None } else { Some(charge / p) };
+            if let Some(k) = implied.filter(|k| k.fract().is_zero() && *k >= Decimal::ONE) {
+                if min_conf(a.get(&Field::Units)) < 0.9 {
+                    units = k.to_string().parse().unwrap_or(units);
+                }
+            }
         }
     }
     let amount = |f: Field| a.get(&f).and_then(|_| fields::money(&text(f)));
