@@ -127,6 +127,36 @@ pub fn ocr(pages: usize, max_workers: usize, json: bool) -> Result<()> {
     }
     let cli_s = t.elapsed().as_secs_f64();
     let cli_rate = pages as f64 / cli_s;
+    // The CLI with as many processes at once as the most workers measured: its scaling on this
+    // machine, the reference for ours.
+    let procs = max_workers.max(1);
+    let t = Instant::now();
+    let mut running = Vec::new();
+    let mut next = 0;
+    while next < files.len() || !running.is_empty() {
+        while running.len() < procs && next < files.len() {
+            let child = Command::new("tesseract")
+                .arg(&files[next])
+                .arg("-")
+                .args(["--psm", "6", "tsv"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()?;
+            running.push(child);
+            next += 1;
+        }
+        let mut still = Vec::new();
+        for mut c in running {
+            match c.try_wait()? {
+                Some(_) => {}
+                None => still.push(c),
+            }
+        }
+        running = still;
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let cli_par_s = t.elapsed().as_secs_f64();
+    let cli_par_rate = pages as f64 / cli_par_s;
     let mut runs = vec![];
     for workers in 1..=max_workers.max(1) {
         let inputs: Vec<InputFile> = files
@@ -147,12 +177,14 @@ pub fn ocr(pages: usize, max_workers: usize, json: bool) -> Result<()> {
     }
     let out = serde_json::json!({
         "bench": "ocr", "pages": pages, "tesseract_cli": {"seconds": cli_s, "pages_per_s": cli_rate},
+        "tesseract_cli_parallel": {"processes": procs, "seconds": cli_par_s, "pages_per_s": cli_par_rate},
         "billstream": runs,
     });
     if json {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!("tesseract CLI: {pages} pages in {cli_s:.1} s = {cli_rate:.3} pages/s");
+        println!("tesseract CLI, {procs} processes at once: {cli_par_rate:.3} pages/s");
         for r in &runs {
             println!(
                 "billstream, {} worker(s): {:.3} pages/s ({:.3} per worker, {:.2}x the CLI per core)",

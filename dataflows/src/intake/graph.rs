@@ -8,7 +8,6 @@ use schemas::records::{DocumentKind, OcrMethod, OcrPage, OcrResult};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 use std::sync::Arc;
 use timely::dataflow::operators::probe::Handle;
@@ -35,6 +34,9 @@ struct PageTask {
     doc: DocTask,
     job: PageJob,
     pages: u32,
+    /// Which worker runs it: dealt round-robin by the splitting worker, so a burst of pages
+    /// (one long scan, or many one-page photos) spreads evenly.
+    route: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -64,13 +66,6 @@ pub struct OcrGraph {
     pub probe: Handle<Time>,
     /// Outcomes of the documents this worker owns, in completion order.
     pub outcomes: Rc<RefCell<Vec<OcrOutcome>>>,
-}
-
-fn route(doc_id: &str, page: u32) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    doc_id.hash(&mut h);
-    page.hash(&mut h);
-    h.finish()
 }
 
 /// The last document's bytes per worker: consecutive pages of one document fetch it once.
@@ -103,6 +98,7 @@ pub fn build(worker: &mut timely::worker::Worker, fetch: Fetch, limits: Limits, 
         let split_cache = Rc::new(RefCell::new(BlobCache { fetch: fetch.clone(), last: None }));
         let page_cache = RefCell::new(BlobCache { fetch, last: None });
         let split_limits = limits.clone();
+        let mut dealt = index;
         // Split: the owner checks the document and reads a text layer itself.
         let split = docs.flat_map::<Vec<Split>, _, _>(move |doc: DocTask| -> Vec<Split> {
             let _span = tracing::info_span!("intake.prepare", doc = %doc.doc_id).entered();
@@ -115,7 +111,12 @@ pub fn build(worker: &mut timely::worker::Worker, fetch: Fetch, limits: Limits, 
                 Ok(Prepared::Text(pages)) => vec![(doc, None, Some(Partial::Whole(Ok((OcrMethod::TextLayer, pages)))))],
                 Ok(Prepared::Ocr(jobs)) => {
                     let n = jobs.len() as u32;
-                    jobs.into_iter().map(|job| (doc.clone(), Some(PageTask { doc: doc.clone(), job, pages: n }), None)).collect()
+                    jobs.into_iter()
+                        .map(|job| {
+                            dealt += 1;
+                            (doc.clone(), Some(PageTask { doc: doc.clone(), job, pages: n, route: dealt }), None)
+                        })
+                        .collect()
                 }
             }
         });
@@ -124,7 +125,7 @@ pub fn build(worker: &mut timely::worker::Worker, fetch: Fetch, limits: Limits, 
         let page_limits = limits;
         let pages = split
             .exchange(|(doc, task, _): &Split| match task {
-                Some(t) => route(&doc.doc_id, t.job.page_no),
+                Some(t) => t.route,
                 None => doc.owner,
             })
             .flat_map::<Vec<(DocTask, Partial)>, _, _>(move |(doc, task, whole): Split| {
@@ -173,6 +174,5 @@ pub fn build(worker: &mut timely::worker::Worker, fetch: Fetch, limits: Limits, 
             .probe_with(&probe);
         input
     });
-    let _ = index;
     OcrGraph { input, probe, outcomes }
 }
