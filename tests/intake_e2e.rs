@@ -56,7 +56,11 @@ fn upload_to_bill_lines_and_dlq() {
         if want.iter().all(|(id, f)| by_doc.get(*id).map(|v| v.len()).unwrap_or(0) >= f.truth.lines.len()) {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(240), "bill.lines after 240 s: {:?}", by_doc.keys().collect::<Vec<_>>());
+        assert!(
+            start.elapsed() < Duration::from_secs(240),
+            "bill.lines after 240 s: {:?}",
+            by_doc.keys().collect::<Vec<_>>()
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
 
@@ -87,7 +91,8 @@ fn upload_to_bill_lines_and_dlq() {
     assert!(!ocr.contains_key(&bad_id));
 
     // The broken upload is a dead letter naming the stage and the reason.
-    let dead: Vec<DeadLetter> = b.read_topic("dlq").into_iter().map(|(_, v)| schemas::decode(&v.unwrap()).unwrap()).collect();
+    let dead: Vec<DeadLetter> =
+        b.read_topic("dlq").into_iter().map(|(_, v)| schemas::decode(&v.unwrap()).unwrap()).collect();
     let d = dead.iter().find(|d| d.stage == "intake.ocr").expect("a dead letter from the OCR stage");
     assert_eq!(d.source_topic, "documents.uploaded");
     assert!(d.error.contains("PDF cannot be read"), "{}", d.error);
@@ -97,10 +102,18 @@ fn upload_to_bill_lines_and_dlq() {
     // The Parquet table through SQL: the same lines and amounts as the topic.
     let start = Instant::now();
     loop {
-        let rows = sql_json(&env, "SELECT doc_id, count(*) AS n, sum(charge) AS total FROM bill_lines GROUP BY doc_id ORDER BY doc_id");
+        let rows = sql_json(
+            &env,
+            "SELECT doc_id, count(*) AS n, sum(charge) AS total FROM bill_lines GROUP BY doc_id ORDER BY doc_id",
+        );
         let got: BTreeMap<String, (i64, String)> = rows
             .iter()
-            .map(|r| (r["doc_id"].as_str().unwrap().to_string(), (r["n"].as_i64().unwrap(), r["total"].as_str().unwrap().to_string())))
+            .map(|r| {
+                (
+                    r["doc_id"].as_str().unwrap().to_string(),
+                    (r["n"].as_i64().unwrap(), r["total"].as_str().unwrap().to_string()),
+                )
+            })
             .collect();
         if got.len() == 3 {
             for (id, lines) in &by_doc {

@@ -38,7 +38,13 @@ pub fn extract(seed: u64, per_layout: usize, threads: usize, keep: Option<PathBu
                 e.1 += s;
                 e.2 += s.totals_ok as usize;
                 if s.matched < s.truth || s.matched < s.predicted || !s.totals_ok {
-                    e.3.push(format!("{} ({}/{} lines, totals {})", d.name, s.matched, s.truth, if s.totals_ok { "ok" } else { "wrong" }));
+                    e.3.push(format!(
+                        "{} ({}/{} lines, totals {})",
+                        d.name,
+                        s.matched,
+                        s.truth,
+                        if s.totals_ok { "ok" } else { "wrong" }
+                    ));
                 }
             }
             Err(err) => {
@@ -188,7 +194,9 @@ pub fn ocr(pages: usize, max_workers: usize, json: bool) -> Result<()> {
         for r in &runs {
             println!(
                 "billstream, {} worker(s): {:.3} pages/s ({:.3} per worker, {:.2}x the CLI per core)",
-                r["workers"], r["pages_per_s"].as_f64().unwrap_or(0.0), r["pages_per_s_per_worker"].as_f64().unwrap_or(0.0),
+                r["workers"],
+                r["pages_per_s"].as_f64().unwrap_or(0.0),
+                r["pages_per_s_per_worker"].as_f64().unwrap_or(0.0),
                 r["vs_cli_per_core"].as_f64().unwrap_or(0.0)
             );
         }

@@ -106,7 +106,9 @@ pub fn run_intake(cfg: WorkerConfig, topology: &Topology, port_offset: u16, stop
     join(guards)
 }
 
-fn join<T: Send + 'static>(guards: timely::communication::initialize::WorkerGuards<dataflows::Result<T>>) -> Result<()> {
+fn join<T: Send + 'static>(
+    guards: timely::communication::initialize::WorkerGuards<dataflows::Result<T>>,
+) -> Result<()> {
     for (i, r) in guards.join().into_iter().enumerate() {
         match r {
             Ok(Ok(_)) => {}

@@ -33,7 +33,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ex = udfs::extract::extract(std::slice::from_ref(&page), None);
     if std::env::var("VERBOSE").is_ok() {
         for l in &ex.lines {
-            println!("{:?} {:?} {:?} {} {:?} {} {:.2}", l.service_date, l.code, l.revenue_code, l.units, l.unit_price, l.charge, l.confidence);
+            println!(
+                "{:?} {:?} {:?} {} {:?} {} {:.2}",
+                l.service_date, l.code, l.revenue_code, l.units, l.unit_price, l.charge, l.confidence
+            );
         }
         println!("totals {:?}", ex.totals);
         for w in &ex.warnings {

@@ -20,12 +20,19 @@ fn pdf(pages: usize, extra_stream: Option<Stream>, encrypt: bool) -> Vec<u8> {
                 Operation::new("BT", vec![]),
                 Operation::new("Tf", vec!["F1".into(), 12.into()]),
                 Operation::new("Td", vec![72.into(), 700.into()]),
-                Operation::new("Tj", vec![Object::string_literal(format!("Statement page {i} of the account for services in March 2026"))]),
+                Operation::new(
+                    "Tj",
+                    vec![Object::string_literal(format!(
+                        "Statement page {i} of the account for services in March 2026"
+                    ))],
+                ),
                 Operation::new("ET", vec![]),
             ],
         };
         let content_id = doc.add_object(Stream::new(dictionary! {}, content.encode().unwrap()));
-        kids.push(doc.add_object(dictionary! {"Type" => "Page", "Parent" => pages_id, "Contents" => content_id}).into());
+        kids.push(
+            doc.add_object(dictionary! {"Type" => "Page", "Parent" => pages_id, "Contents" => content_id}).into(),
+        );
     }
     if let Some(s) = extra_stream {
         doc.add_object(s);

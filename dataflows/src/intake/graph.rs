@@ -10,8 +10,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
-use timely::dataflow::operators::probe::Handle;
 use timely::dataflow::operators::core::Map;
+use timely::dataflow::operators::probe::Handle;
 use timely::dataflow::operators::{Exchange, Input, Inspect, Probe};
 use timely::dataflow::InputHandleVec as InputHandle;
 use udfs::ocr::{prepare, Engine, Limits, OcrError, PageJob, Prepared};
@@ -43,10 +43,16 @@ struct PageTask {
 enum Partial {
     /// The whole document, read from its text layer or failed before any page ran.
     Whole(Result<(OcrMethod, Vec<OcrPage>), String>),
-    Page { page_no: u32, pages: u32, result: Result<OcrPage, String> },
+    Page {
+        page_no: u32,
+        pages: u32,
+        result: Result<OcrPage, String>,
+    },
 }
 
 type Split = (DocTask, Option<PageTask>, Option<Partial>);
+/// A page number and its words, or why it could not be read.
+type PageOutcome = (u32, Result<OcrPage, String>);
 
 /// What became of one document: its words, or why it could not be read.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -130,7 +136,8 @@ pub fn build(worker: &mut timely::worker::Worker, fetch: Fetch, limits: Limits, 
             })
             .flat_map::<Vec<(DocTask, Partial)>, _, _>(move |(doc, task, whole): Split| {
                 let Some(task) = task else { return whole.map(|w| (doc, w)) };
-                let _span = tracing::info_span!("intake.ocr_page", doc = %doc.doc_id, page = task.job.page_no).entered();
+                let _span =
+                    tracing::info_span!("intake.ocr_page", doc = %doc.doc_id, page = task.job.page_no).entered();
                 let result = (|| -> Result<OcrPage, String> {
                     if engine.is_none() {
                         engine = Some(Engine::new(&lang).map_err(|e| e.to_string())?);
@@ -142,13 +149,19 @@ pub fn build(worker: &mut timely::worker::Worker, fetch: Fetch, limits: Limits, 
                 Some((doc, Partial::Page { page_no: task.job.page_no, pages: task.pages, result }))
             });
         // Gather: the owner assembles each document from its pages.
-        let mut pending: HashMap<(String, i32, i64), Vec<(u32, Result<OcrPage, String>)>> = HashMap::new();
+        let mut pending: HashMap<(String, i32, i64), Vec<PageOutcome>> = HashMap::new();
         let sink = outcomes.clone();
         pages
             .exchange(|(doc, _): &(DocTask, Partial)| doc.owner)
             .flat_map::<Vec<OcrOutcome>, _, _>(move |(doc, part): (DocTask, Partial)| -> Option<OcrOutcome> {
                 let finish = |doc: DocTask, r: Result<(OcrMethod, Vec<OcrPage>), String>| OcrOutcome {
-                    result: r.map(|(method, pages)| OcrResult { doc_id: doc.doc_id.clone(), kind: doc.kind, uploaded_at: doc.uploaded_at, method, pages }),
+                    result: r.map(|(method, pages)| OcrResult {
+                        doc_id: doc.doc_id.clone(),
+                        kind: doc.kind,
+                        uploaded_at: doc.uploaded_at,
+                        method,
+                        pages,
+                    }),
                     doc,
                 };
                 match part {

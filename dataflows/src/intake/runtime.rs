@@ -94,7 +94,12 @@ fn send_dead(sink: &mut Sink, d: &DeadLetter) -> Result<()> {
 }
 
 /// Runs one intake worker until `stop` is set.
-pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, limits: Limits, stop: Arc<AtomicBool>) -> Result<()> {
+pub fn run_worker(
+    worker: &mut timely::worker::Worker,
+    cfg: &WorkerConfig,
+    limits: Limits,
+    stop: Arc<AtomicBool>,
+) -> Result<()> {
     let (index, peers) = (worker.index(), worker.peers());
     let span = tracing::info_span!("intake_worker", index, peers);
     let _e = span.enter();
@@ -114,8 +119,18 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, limit
         })
     };
     let mut graph = build(worker, fetch, limits, "eng");
-    let uploads = PartitionReader::assign(&cfg.kafka, OCR_GROUP, DOCUMENTS_UPLOADED, &starts(cfg, OCR_GROUP, DOCUMENTS_UPLOADED, index, peers)?)?;
-    let ocrs = PartitionReader::assign(&cfg.kafka, EXTRACT_GROUP, DOCUMENTS_OCR, &starts(cfg, EXTRACT_GROUP, DOCUMENTS_OCR, index, peers)?)?;
+    let uploads = PartitionReader::assign(
+        &cfg.kafka,
+        OCR_GROUP,
+        DOCUMENTS_UPLOADED,
+        &starts(cfg, OCR_GROUP, DOCUMENTS_UPLOADED, index, peers)?,
+    )?;
+    let ocrs = PartitionReader::assign(
+        &cfg.kafka,
+        EXTRACT_GROUP,
+        DOCUMENTS_OCR,
+        &starts(cfg, EXTRACT_GROUP, DOCUMENTS_OCR, index, peers)?,
+    )?;
     let ocr_commit = OffsetCommitter::new(&cfg.kafka, OCR_GROUP)?;
     let extract_commit = OffsetCommitter::new(&cfg.kafka, EXTRACT_GROUP)?;
     let mut sink = Sink::new(&cfg.kafka)?;
@@ -186,7 +201,10 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, limit
                     let ex = extract(&ocr.pages, Some(ocr.kind));
                     if ex.lines.is_empty() {
                         let why = ex.warnings.join("; ");
-                        send_dead(&mut sink, &dead(EXTRACT_STAGE, DOCUMENTS_OCR, &rec, format!("no line items: {why}")))?;
+                        send_dead(
+                            &mut sink,
+                            &dead(EXTRACT_STAGE, DOCUMENTS_OCR, &rec, format!("no line items: {why}")),
+                        )?;
                     } else {
                         let rows = bill_lines(&ocr.doc_id, ocr.kind, &ex);
                         for r in &rows {

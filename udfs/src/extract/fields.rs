@@ -82,7 +82,13 @@ fn date_exact(text: &str) -> Option<String> {
             // Keep month names intact ("14-Mar-2026"): only repair the digit groups.
             let repaired: Vec<String> = t
                 .split_inclusive(['/', '-', ' '])
-                .map(|part| if part.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 3 { part.to_string() } else { digitize(part) })
+                .map(|part| {
+                    if part.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 3 {
+                        part.to_string()
+                    } else {
+                        digitize(part)
+                    }
+                })
                 .collect();
             parse_date(&repaired.concat())
         })

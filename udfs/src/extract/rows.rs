@@ -162,7 +162,8 @@ pub fn cells(row: &Row, gap: f32) -> Vec<(usize, usize)> {
     for i in 1..=row.words.len() {
         // Two numbers side by side are two columns however close ("8 6.14": quantity, price).
         let split = i < row.words.len()
-            && (row.words[i].x0 - row.words[i - 1].x1 > gap || (numeric(&row.words[i].text) && numeric(&row.words[i - 1].text)));
+            && (row.words[i].x0 - row.words[i - 1].x1 > gap
+                || (numeric(&row.words[i].text) && numeric(&row.words[i - 1].text)));
         if i == row.words.len() || split {
             out.push((start, i - 1));
             start = i;

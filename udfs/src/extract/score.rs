@@ -52,13 +52,25 @@ impl std::ops::AddAssign for Score {
 
 impl Score {
     pub fn precision(&self) -> f64 {
-        if self.predicted == 0 { 1.0 } else { self.matched as f64 / self.predicted as f64 }
+        if self.predicted == 0 {
+            1.0
+        } else {
+            self.matched as f64 / self.predicted as f64
+        }
     }
     pub fn recall(&self) -> f64 {
-        if self.truth == 0 { 1.0 } else { self.matched as f64 / self.truth as f64 }
+        if self.truth == 0 {
+            1.0
+        } else {
+            self.matched as f64 / self.truth as f64
+        }
     }
     pub fn f1(&self) -> f64 {
         let (p, r) = (self.precision(), self.recall());
-        if p + r == 0.0 { 0.0 } else { 2.0 * p * r / (p + r) }
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
     }
 }

@@ -94,7 +94,8 @@ pub fn extract(pages: &[OcrPage], kind: Option<DocumentKind>) -> Extraction {
             let lower = row.text().to_lowercase();
             saw_estimate |= lower.contains("good faith estimate");
             if let Some(cols) = header(&row, u) {
-                saw_eob_columns |= cols.iter().any(|c| matches!(c.field, Field::Allowed | Field::PlanPaid | Field::PatientResp));
+                saw_eob_columns |=
+                    cols.iter().any(|c| matches!(c.field, Field::Allowed | Field::PlanPaid | Field::PatientResp));
                 saw_estimate |= lower.contains("estimat");
                 flush(&mut open, &mut lines);
                 columns = Some(cols);
@@ -131,7 +132,8 @@ pub fn extract(pages: &[OcrPage], kind: Option<DocumentKind>) -> Extraction {
                 continue;
             }
             // An amount alone (a page number under the amount column) is not a line item.
-            let described = [Field::Date, Field::Code, Field::Rev, Field::Desc].iter().any(|f| assigned.contains_key(f));
+            let described =
+                [Field::Date, Field::Code, Field::Rev, Field::Desc].iter().any(|f| assigned.contains_key(f));
             if !described {
                 continue;
             }
@@ -221,7 +223,8 @@ fn assign<'a>(row: &'a Row, cols: &[Column], unit: f32) -> BTreeMap<Field, Vec<&
         let (x0, x1) = (row.words[a].x0, row.words[b].x1);
         let hits = cols.iter().filter(|c| overlap(x0, x1, c) > 0.0).count();
         if hits <= 1 {
-            let aligned = cols.iter().min_by(|p, q| misalign(x0, x1, p).total_cmp(&misalign(x0, x1, q))).map(|c| c.field);
+            let aligned =
+                cols.iter().min_by(|p, q| misalign(x0, x1, p).total_cmp(&misalign(x0, x1, q))).map(|c| c.field);
             if let Some(f) = aligned.or_else(|| best(x0, x1)) {
                 out.entry(f).or_default().extend(&row.words[a..=b]);
             }
@@ -252,7 +255,8 @@ fn assign<'a>(row: &'a Row, cols: &[Column], unit: f32) -> BTreeMap<Field, Vec<&
 /// a page heading that happens to sit over the table's columns.
 fn looks_like_item(assigned: &BTreeMap<Field, Vec<&Word>>) -> bool {
     let numeric = [Field::Date, Field::Code, Field::Rev, Field::Units, Field::UnitPrice, Field::Charge];
-    let has_digit = |f: &Field| assigned.get(f).is_some_and(|ws| ws.iter().any(|w| w.text.chars().any(|c| c.is_ascii_digit())));
+    let has_digit =
+        |f: &Field| assigned.get(f).is_some_and(|ws| ws.iter().any(|w| w.text.chars().any(|c| c.is_ascii_digit())));
     numeric.iter().filter(|f| has_digit(f)).count() >= 2
 }
 
@@ -273,8 +277,11 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
     if has(Field::Rev) && a.contains_key(&Field::Rev) && revenue_code.is_none() {
         checks_failed = true;
     }
-    let (code, mut code_system, mut modifiers) =
-        if a.contains_key(&Field::Code) { fields::code(&text(Field::Code)) } else { (None, CodeSystem::Unknown, vec![]) };
+    let (code, mut code_system, mut modifiers) = if a.contains_key(&Field::Code) {
+        fields::code(&text(Field::Code))
+    } else {
+        (None, CodeSystem::Unknown, vec![])
+    };
     if code.is_some() && code_system == CodeSystem::Unknown {
         checks_failed = true;
     }
@@ -311,7 +318,9 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
         (Some(u), _) => u,
         // No quantity printed (or none read) but price and amount are: the quantity they imply,
         // if whole. Derived, not read, so the line is flagged.
-        (None, Some(p)) if has(Field::Units) && !p.is_zero() && (charge / p).fract().is_zero() && charge / p > Decimal::ZERO => {
+        (None, Some(p))
+            if has(Field::Units) && !p.is_zero() && (charge / p).fract().is_zero() && charge / p > Decimal::ZERO =>
+        {
             checks_failed = true;
             (charge / p).to_string().parse().unwrap_or(1)
         }
@@ -338,7 +347,8 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
         }
     }
     let amount = |f: Field| a.get(&f).and_then(|_| fields::money(&text(f)));
-    let (allowed, plan_paid, patient_responsibility) = (amount(Field::Allowed), amount(Field::PlanPaid), amount(Field::PatientResp));
+    let (allowed, plan_paid, patient_responsibility) =
+        (amount(Field::Allowed), amount(Field::PlanPaid), amount(Field::PatientResp));
     if let (Some(al), Some(pp), Some(pr)) = (allowed, plan_paid, patient_responsibility) {
         if al - pp != pr {
             checks_failed = true;
@@ -391,9 +401,9 @@ fn totals_row(row: &Row, cols: Option<&[Column]>, unit: f32, totals: &mut Totals
     }
     // OCR may also drop the space inside a label ("TOTALCHARGES").
     let compact = label.replace(' ', "");
-    let (kind, _) = TOTAL_LABELS
-        .iter()
-        .find(|(_, l)| label.contains(&format!(" {l} ")) || (l.contains(' ') && compact.contains(&l.replace(' ', ""))))?;
+    let (kind, _) = TOTAL_LABELS.iter().find(|(_, l)| {
+        label.contains(&format!(" {l} ")) || (l.contains(' ') && compact.contains(&l.replace(' ', "")))
+    })?;
     // Amounts word by word; a sign or dollar printed apart ("$ 12.00", "- 12.00") joins its number.
     let mut amounts: Vec<(Decimal, &Word)> = Vec::new();
     let mut i = 0;

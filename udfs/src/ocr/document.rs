@@ -86,7 +86,11 @@ impl PageJob {
 
 /// Reads a whole document on this thread: the one-shot path and tests. The dataflow runs the
 /// same `prepare` and `PageJob::run` with pages spread over workers.
-pub fn read_document(bytes: &[u8], engine: &mut Engine, limits: &Limits) -> Result<(OcrMethod, Vec<OcrPage>), OcrError> {
+pub fn read_document(
+    bytes: &[u8],
+    engine: &mut Engine,
+    limits: &Limits,
+) -> Result<(OcrMethod, Vec<OcrPage>), OcrError> {
     match prepare(bytes, limits)? {
         Prepared::Text(pages) => Ok((OcrMethod::TextLayer, pages)),
         Prepared::Ocr(jobs) => {

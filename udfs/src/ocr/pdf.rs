@@ -121,7 +121,12 @@ impl Collector {
 }
 
 impl OutputDev for Collector {
-    fn begin_page(&mut self, page_num: u32, media_box: &MediaBox, _: Option<(f64, f64, f64, f64)>) -> Result<(), OutputError> {
+    fn begin_page(
+        &mut self,
+        page_num: u32,
+        media_box: &MediaBox,
+        _: Option<(f64, f64, f64, f64)>,
+    ) -> Result<(), OutputError> {
         self.flush_word();
         if let Some(page) = self.page.take() {
             self.pages.push(page);
@@ -139,7 +144,14 @@ impl OutputDev for Collector {
         self.flush_word();
         Ok(())
     }
-    fn output_character(&mut self, trm: &Transform, width: f64, _spacing: f64, font_size: f64, ch: &str) -> Result<(), OutputError> {
+    fn output_character(
+        &mut self,
+        trm: &Transform,
+        width: f64,
+        _spacing: f64,
+        font_size: f64,
+        ch: &str,
+    ) -> Result<(), OutputError> {
         // The font size in page units: the text matrix applied to a (size, size) vector.
         let (vx, vy) = (font_size * (trm.m11 + trm.m21), font_size * (trm.m12 + trm.m22));
         let size = (vx * vy).abs().sqrt();

@@ -144,7 +144,8 @@ pub fn dewarp_page(img: &GrayImage) -> Option<GrayImage> {
         }
     }
     let f = factor as f32;
-    let from: [(f32, f32); 4] = [(c[0].0 * f, c[0].1 * f), (c[1].0 * f, c[1].1 * f), (c[2].0 * f, c[2].1 * f), (c[3].0 * f, c[3].1 * f)];
+    let from: [(f32, f32); 4] =
+        [(c[0].0 * f, c[0].1 * f), (c[1].0 * f, c[1].1 * f), (c[2].0 * f, c[2].1 * f), (c[3].0 * f, c[3].1 * f)];
     let dist = |a: (f32, f32), b: (f32, f32)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
     let out_w = ((dist(from[0], from[1]) + dist(from[3], from[2])) / 2.0).round();
     let out_h = ((dist(from[0], from[3]) + dist(from[1], from[2])) / 2.0).round();
@@ -154,7 +155,13 @@ pub fn dewarp_page(img: &GrayImage) -> Option<GrayImage> {
     let to = [(0.0, 0.0), (out_w - 1.0, 0.0), (out_w - 1.0, out_h - 1.0), (0.0, out_h - 1.0)];
     let projection = imageproc::geometric_transformations::Projection::from_control_points(from, to)?;
     let mut out = GrayImage::new(out_w as u32, out_h as u32);
-    imageproc::geometric_transformations::warp_into(&img.clone(), projection, Interpolation::Bilinear, Border::Constant(Luma([255u8])), &mut out);
+    imageproc::geometric_transformations::warp_into(
+        &img.clone(),
+        projection,
+        Interpolation::Bilinear,
+        Border::Constant(Luma([255u8])),
+        &mut out,
+    );
     Some(out)
 }
 
@@ -199,7 +206,9 @@ fn flatten_background(img: &mut GrayImage) {
     }
     // Smooth the grid a little so cell edges do not show, then interpolate it over the page.
     let grid = imageops::blur(&grid, 1.0);
-    let at = |gx: i64, gy: i64| grid.get_pixel(gx.clamp(0, gw as i64 - 1) as u32, gy.clamp(0, gh as i64 - 1) as u32)[0] as f32;
+    let at = |gx: i64, gy: i64| {
+        grid.get_pixel(gx.clamp(0, gw as i64 - 1) as u32, gy.clamp(0, gh as i64 - 1) as u32)[0] as f32
+    };
     let c = cell as f32;
     let stride = w as usize;
     let raw = &mut **img;
@@ -224,11 +233,8 @@ fn flatten_background(img: &mut GrayImage) {
 pub fn deskew_angle(img: &GrayImage) -> f32 {
     let factor = (img.width() / 800).max(1);
     let small = thumbnail(img, factor);
-    let dark: Vec<(f32, f32)> = small
-        .enumerate_pixels()
-        .filter(|(_, _, p)| p[0] < 128)
-        .map(|(x, y, _)| (x as f32, y as f32))
-        .collect();
+    let dark: Vec<(f32, f32)> =
+        small.enumerate_pixels().filter(|(_, _, p)| p[0] < 128).map(|(x, y, _)| (x as f32, y as f32)).collect();
     if dark.len() < 200 {
         return 0.0;
     }

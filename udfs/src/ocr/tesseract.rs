@@ -42,7 +42,13 @@ impl Engine {
     }
 
     /// Words of a grayscale image with boxes in its pixels, within `timeout_ms`.
-    pub fn recognize(&mut self, img: &GrayImage, dpi: u32, timeout_ms: u64, page: u32) -> Result<Vec<OcrWord>, OcrError> {
+    pub fn recognize(
+        &mut self,
+        img: &GrayImage,
+        dpi: u32,
+        timeout_ms: u64,
+        page: u32,
+    ) -> Result<Vec<OcrWord>, OcrError> {
         let (w, h) = (img.width() as i32, img.height() as i32);
         let start = Instant::now();
         // SAFETY: the image buffer outlives the call (tesseract copies it in SetImage); the
@@ -125,7 +131,13 @@ fn parse_tsv(tsv: &str) -> Vec<OcrWord> {
 }
 
 /// OCR of one page image: preprocessing, recognition, boxes mapped back to the input's pixels.
-pub fn ocr_page(engine: &mut Engine, img: &GrayImage, dpi: u32, page: u32, limits: &Limits) -> Result<OcrPage, OcrError> {
+pub fn ocr_page(
+    engine: &mut Engine,
+    img: &GrayImage,
+    dpi: u32,
+    page: u32,
+    limits: &Limits,
+) -> Result<OcrPage, OcrError> {
     let p = prepare_for_ocr(img);
     let words = engine.recognize(&p.img, (dpi as f32 * p.scale) as u32, limits.page_timeout_ms, page)?;
     let (pw, ph) = (p.img.width() as f32, p.img.height() as f32);
