@@ -77,6 +77,14 @@ pub fn date(text: &str) -> Option<String> {
 
 fn date_exact(text: &str) -> Option<String> {
     let t = text.trim().trim_end_matches(['.', ',', ';', ':']).trim_start_matches(['‘', '\'', '`', '"', '“', '.', ',']);
+    // The J of Jan/Jun/Jul read as a bracket, sometimes with a space: "11-) an-2026".
+    let fixed;
+    let t = if t.contains([')', ']', '}']) {
+        fixed = t.replace(") ", ")").replace("] ", "]").replace("} ", "}").replace([')', ']', '}'], "J");
+        fixed.as_str()
+    } else {
+        t
+    };
     parse_date(t)
         .or_else(|| {
             // Keep month names intact ("14-Mar-2026"): only repair the digit groups.
@@ -216,6 +224,7 @@ mod tests {
         assert_eq!(date("O3/l4/2026").as_deref(), Some("2026-03-14"));
         assert_eq!(date("14-Mar-2026").as_deref(), Some("2026-03-14"));
         assert_eq!(date("‘04/16/2026").as_deref(), Some("2026-04-16"));
+        assert_eq!(date("11-) an-2026").as_deref(), Some("2026-01-11"));
         assert_eq!(units("2"), Some(2));
         assert_eq!(units("1.00"), Some(1));
         assert_eq!(units("l"), Some(1));

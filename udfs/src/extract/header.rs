@@ -97,6 +97,9 @@ pub struct Column {
     pub field: Field,
     pub x0: f32,
     pub x1: f32,
+    /// Words in the label: a field named twice keeps its fuller label ("Service Description"
+    /// over a stray "Service").
+    pub words: usize,
 }
 
 fn norm(word: &str) -> String {
@@ -139,8 +142,10 @@ pub fn header(row: &Row, unit: f32) -> Option<Vec<Column>> {
         match matched {
             Some((field, n)) => {
                 let (x0, x1) = (row.words[i].x0, row.words[i + n - 1].x1);
-                if !cols.iter().any(|c| c.field == field) {
-                    cols.push(Column { field, x0, x1 });
+                match cols.iter_mut().find(|c| c.field == field) {
+                    None => cols.push(Column { field, x0, x1, words: n }),
+                    Some(c) if n > c.words => *c = Column { field, x0, x1, words: n },
+                    Some(_) => {}
                 }
                 used += n;
                 i += n;

@@ -277,9 +277,18 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
     if has(Field::Rev) && a.contains_key(&Field::Rev) && revenue_code.is_none() {
         checks_failed = true;
     }
-    let (code, mut code_system, mut modifiers) = if a.contains_key(&Field::Code) {
-        fields::code(&text(Field::Code))
+    // Words under the code label that are plainly words (a drug name when the code cell is
+    // empty and the description starts close to it) belong to the description.
+    let code_text = text(Field::Code);
+    let wordy = code_text.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 4
+        && code_text.split_whitespace().next().is_some_and(|w| !w.chars().any(|c| c.is_ascii_digit()));
+    let mut description = text(Field::Desc);
+    let (code, mut code_system, mut modifiers) = if a.contains_key(&Field::Code) && !wordy {
+        fields::code(&code_text)
     } else {
+        if wordy {
+            description = format!("{code_text} {description}").trim().to_string();
+        }
         (None, CodeSystem::Unknown, vec![])
     };
     if code.is_some() && code_system == CodeSystem::Unknown {
@@ -368,7 +377,7 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
         code_system,
         revenue_code,
         modifiers,
-        description: text(Field::Desc),
+        description,
         units,
         unit_price,
         charge,
