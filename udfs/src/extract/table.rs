@@ -261,15 +261,34 @@ fn looks_like_item(assigned: &BTreeMap<Field, Vec<&Word>>) -> bool {
 }
 
 fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Option<Line> {
-    let text = |f: Field| join(a.get(&f));
     let has = |f: Field| cols.iter().any(|c| c.field == f);
+    // No date label read (a damaged "DOS"), yet the row starts with a date: it is the service
+    // date, taken out of whichever cell it fell into.
+    let mut owned: BTreeMap<Field, Vec<&Word>> = a.clone();
+    let mut found_date = None;
+    if !has(Field::Date) {
+        'search: for f in [Field::Rev, Field::Code, Field::Desc] {
+            if let Some(ws) = owned.get_mut(&f) {
+                if let Some(i) = ws.iter().position(|w| fields::date(&w.text).is_some()) {
+                    found_date = fields::date(&ws[i].text);
+                    ws.remove(i);
+                    if ws.is_empty() {
+                        owned.remove(&f);
+                    }
+                    break 'search;
+                }
+            }
+        }
+    }
+    let a = &owned;
+    let text = |f: Field| join(a.get(&f));
     let read_charge = fields::money(&text(Field::Charge));
     let mut conf = [Field::Date, Field::Code, Field::Rev, Field::Units, Field::UnitPrice, Field::Charge]
         .iter()
         .map(|f| min_conf(a.get(f)))
         .fold(1.0f32, f32::min);
     let mut checks_failed = false;
-    let service_date = fields::date(&text(Field::Date));
+    let service_date = found_date.or_else(|| fields::date(&text(Field::Date)));
     if has(Field::Date) && service_date.is_none() {
         checks_failed = true;
     }
@@ -314,7 +333,14 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
             }
         }
     }
+    // Bills print cents: an amount read without its decimal point ("200153" for 200.18) that
+    // quantity x price contradicts is replaced by that product, flagged.
+    let cents_lost = !text(Field::Charge).contains(['.', ',']);
     let charge = match (read_charge, read_units, unit_price) {
+        (Some(c), Some(u), Some(p)) if cents_lost && p * Decimal::from(u) != c => {
+            checks_failed = true;
+            p * Decimal::from(u)
+        }
         (Some(c), _, _) => c,
         // The amount unreadable but quantity and price read: their product, flagged.
         (None, Some(u), Some(p)) => {
