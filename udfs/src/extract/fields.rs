@@ -70,6 +70,10 @@ fn money_exact(text: &str) -> Option<Decimal> {
 /// token that is a date.
 pub fn date(text: &str) -> Option<String> {
     date_exact(text).or_else(|| {
+        // A space OCR put inside the month ("11-J an-2026").
+        let joined: String = text.split_whitespace().collect();
+        date_exact(&joined).filter(|_| text.contains('-') || text.contains('/'))
+    }).or_else(|| {
         let found: Vec<String> = text.split_whitespace().filter_map(date_exact).collect();
         (found.len() == 1).then(|| found[0].clone())
     })
@@ -225,6 +229,7 @@ mod tests {
         assert_eq!(date("14-Mar-2026").as_deref(), Some("2026-03-14"));
         assert_eq!(date("‘04/16/2026").as_deref(), Some("2026-04-16"));
         assert_eq!(date("11-) an-2026").as_deref(), Some("2026-01-11"));
+        assert_eq!(date("11-J an-2026").as_deref(), Some("2026-01-11"));
         assert_eq!(units("2"), Some(2));
         assert_eq!(units("1.00"), Some(1));
         assert_eq!(units("l"), Some(1));
