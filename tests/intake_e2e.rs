@@ -41,8 +41,14 @@ fn upload_to_bill_lines_and_dlq() {
     let text_id = upload(&url, "itemized.pdf", text.bytes.clone(), "bill");
     let eob_id = upload(&url, "eob.pdf", eob.bytes.clone(), "eob");
     let scan_id = upload(&url, "statement.png", scan.bytes.clone(), "bill");
-    // Passes the upload check (it starts like a PDF) but cannot be parsed: a dead letter.
+    // Pass the upload check (the right magic bytes) but cannot be read: dead letters, each
+    // with its reason; the worker carries on.
     let bad_id = upload(&url, "broken.pdf", b"%PDF-1.7\n\x00\x01 not really a PDF".to_vec(), "bill");
+    let hostile = [
+        (upload(&url, "bomb.png", udfs::fixtures::hostile::pixel_bomb_png(100_000, 100_000), "bill"), "pixel limit"),
+        (upload(&url, "locked.pdf", udfs::fixtures::hostile::pdf(1, None, true), "bill"), "encrypted"),
+        (upload(&url, "huge.pdf", udfs::fixtures::hostile::pdf(60, None, false), "bill"), "page limit"),
+    ];
 
     let want = [(&text_id, &text), (&eob_id, &eob), (&scan_id, &scan)];
     let start = Instant::now();
@@ -91,13 +97,30 @@ fn upload_to_bill_lines_and_dlq() {
     assert!(!ocr.contains_key(&bad_id));
 
     // The broken upload is a dead letter naming the stage and the reason.
-    let dead: Vec<DeadLetter> =
-        b.read_topic("dlq").into_iter().map(|(_, v)| schemas::decode(&v.unwrap()).unwrap()).collect();
+    let start = Instant::now();
+    let dead: Vec<DeadLetter> = loop {
+        let dead: Vec<DeadLetter> =
+            b.read_topic("dlq").into_iter().map(|(_, v)| schemas::decode(&v.unwrap()).unwrap()).collect();
+        if dead.len() >= 4 || start.elapsed() > Duration::from_secs(60) {
+            break dead;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
     let d = dead.iter().find(|d| d.stage == "intake.ocr").expect("a dead letter from the OCR stage");
     assert_eq!(d.source_topic, "documents.uploaded");
     assert!(d.error.contains("PDF cannot be read"), "{}", d.error);
     let event: schemas::DocumentUploaded = schemas::decode(&d.payload).unwrap();
     assert_eq!(event.doc_id, bad_id);
+    for (id, reason) in &hostile {
+        let d = dead
+            .iter()
+            .find(|d| {
+                schemas::decode::<schemas::DocumentUploaded>(&d.payload).map(|e| &e.doc_id == id).unwrap_or(false)
+            })
+            .unwrap_or_else(|| panic!("no dead letter for the {reason} upload"));
+        assert_eq!(d.stage, "intake.ocr");
+        assert!(d.error.contains(reason), "{reason}: {}", d.error);
+    }
 
     // The Parquet table through SQL: the same lines and amounts as the topic.
     let start = Instant::now();

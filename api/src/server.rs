@@ -68,21 +68,6 @@ async fn sql(State(s): State<AppState>, body: String) -> Result<Json<serde_json:
     Ok(Json(serde_json::Value::Array(to_json_rows(&batches)?)))
 }
 
-/// What the first bytes say a document is; uploads must be PDFs or images.
-pub fn sniff_mime(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"%PDF-") {
-        Some("application/pdf")
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(b"\xff\xd8\xff") {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
-        Some("image/tiff")
-    } else {
-        None
-    }
-}
-
 /// `POST /v1/documents` (multipart: `file`, optional `kind` bill|eob|gfe, optional `case_id`):
 /// stores the bytes content-addressed, then produces `DocumentUploaded`.
 async fn upload(State(s): State<AppState>, mut form: Multipart) -> Result<(StatusCode, Json<serde_json::Value>)> {
@@ -129,15 +114,35 @@ async fn upload(State(s): State<AppState>, mut form: Multipart) -> Result<(Statu
             s.max_upload_bytes
         )));
     }
-    let mime = sniff_mime(&bytes).ok_or_else(|| ApiError::BadRequest("not a PDF, PNG, JPEG or TIFF file".into()))?;
+    let e = store_document(&s.store, &s.producer, bytes, kind, case_id, filename).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "doc_id": e.doc_id, "case_id": e.case_id, "object_key": e.object_key, "sha256": e.sha256,
+            "mime": e.mime, "size": e.size,
+        })),
+    ))
+}
+
+/// Stores a document content-addressed and announces it on `documents.uploaded` (the upload
+/// route, and `billstream up`'s demo documents). The type is sniffed from the bytes.
+pub async fn store_document(
+    store: &connectors::objstore::Store,
+    producer: &connectors::kafka::sink::Sink,
+    bytes: Bytes,
+    kind: DocumentKind,
+    case_id: Option<String>,
+    filename: Option<String>,
+) -> Result<DocumentUploaded> {
+    let mime = udfs::ocr::sniff_mime(&bytes)
+        .ok_or_else(|| ApiError::BadRequest("not a PDF, PNG, JPEG or TIFF file".into()))?;
     let size = bytes.len() as i64;
-    let (object_key, sha) = blobs::put_document(&s.store, bytes).await?;
-    let sha_hex = sha.clone();
+    let (object_key, sha) = blobs::put_document(store, bytes).await?;
     let case_id = case_id.filter(|c| !c.is_empty()).unwrap_or_else(|| format!("case-{}", &sha[..16]));
-    let doc_id = blobs::sha256_hex(format!("{case_id}/{sha_hex}").as_bytes())[..32].to_string();
+    let doc_id = blobs::sha256_hex(format!("{case_id}/{sha}").as_bytes())[..32].to_string();
     let event = DocumentUploaded {
         doc_id: doc_id.clone(),
-        case_id: case_id.clone(),
+        case_id,
         owner: "anonymous".into(),
         object_key: object_key.clone(),
         sha256: sha,
@@ -148,12 +153,7 @@ async fn upload(State(s): State<AppState>, mut form: Multipart) -> Result<(Statu
         uploaded_at: dataflows::runtime::now_ms() as i64,
     };
     let payload = schemas::encode(&event).map_err(connectors::ConnectorError::from)?;
-    let (partition, offset) = s.producer.send_now(DOCUMENTS_UPLOADED, doc_id.as_bytes(), &payload).await?;
+    let (partition, offset) = producer.send_now(DOCUMENTS_UPLOADED, doc_id.as_bytes(), &payload).await?;
     tracing::info!(%doc_id, %object_key, partition, offset, "document uploaded");
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            serde_json::json!({"doc_id": doc_id, "case_id": case_id, "object_key": object_key, "sha256": sha_hex, "mime": mime, "size": size}),
-        ),
-    ))
+    Ok(event)
 }

@@ -3,7 +3,8 @@
 use crate::config::Config;
 use crate::embedded::EmbeddedBroker;
 use anyhow::Result;
-use schemas::topics::CLAIMS_LINES;
+use schemas::records::DocumentKind;
+use schemas::topics::{CLAIMS_LINES, DOCUMENTS_UPLOADED};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -33,6 +34,17 @@ pub async fn run(mut cfg: Config) -> Result<()> {
         tokio::task::spawn_blocking(move || crate::commands::generate::run(&k, n, 1, n / 100)).await??;
     }
 
+    let k = kafka.clone();
+    let no_documents = tokio::task::spawn_blocking(move || -> Result<bool> {
+        let lags =
+            connectors::kafka::lag::group_lag(&k, "billstream-up-probe", DOCUMENTS_UPLOADED, Duration::from_secs(10))?;
+        Ok(lags.iter().all(|l| l.high_watermark == 0))
+    })
+    .await??;
+    if no_documents && cfg.embedded.demo_lines > 0 {
+        upload_demo_documents(&cfg).await?;
+    }
+
     let stop = Arc::new(AtomicBool::new(false));
     let topology =
         crate::commands::worker::Topology { threads: cfg.worker.threads, processes: 1, process: 0, hostfile: None };
@@ -52,6 +64,9 @@ pub async fn run(mut cfg: Config) -> Result<()> {
     println!(
         "  try       billstream sql \"SELECT code, count, median, p90 FROM benchmarks ORDER BY count DESC LIMIT 10\""
     );
+    println!(
+        "            billstream sql \"SELECT doc_id, kind, line_no, code, units, charge, flagged FROM bill_lines\""
+    );
     println!("Ctrl-C stops everything.");
 
     let s2 = stop.clone();
@@ -68,5 +83,29 @@ pub async fn run(mut cfg: Config) -> Result<()> {
     }
     served?;
     worked.map_err(|_| anyhow::anyhow!("worker thread panicked"))??;
+    Ok(())
+}
+
+/// A hospital bill (text PDF), a phone photo of a physician statement and an EOB from the
+/// fixture generator, uploaded as case `demo` so the intake pipeline has something to read.
+async fn upload_demo_documents(cfg: &Config) -> Result<()> {
+    use udfs::fixtures::{fixture, Class, Layout};
+    let store = connectors::objstore::Store::open(&cfg.store)?;
+    let producer = connectors::kafka::sink::Sink::new(&cfg.kafka())?;
+    let docs = tokio::task::spawn_blocking(|| -> Result<Vec<(udfs::fixtures::Fixture, DocumentKind)>> {
+        Ok(vec![
+            (fixture(1, Layout::Hospital, Class::TextPdf).map_err(|e| anyhow::anyhow!("{e}"))?, DocumentKind::Bill),
+            (fixture(2, Layout::Physician, Class::Photo).map_err(|e| anyhow::anyhow!("{e}"))?, DocumentKind::Bill),
+            (fixture(3, Layout::Eob, Class::TextPdf).map_err(|e| anyhow::anyhow!("{e}"))?, DocumentKind::Eob),
+        ])
+    })
+    .await??;
+    for (f, kind) in docs {
+        let name = format!("{}.{}", f.name, f.class.extension());
+        api::server::store_document(&store, &producer, f.bytes.into(), kind, Some("demo".into()), Some(name))
+            .await
+            .map_err(|e| anyhow::anyhow!("demo upload: {e}"))?;
+    }
+    eprintln!("uploaded 3 demo documents (case `demo`) to {DOCUMENTS_UPLOADED}");
     Ok(())
 }

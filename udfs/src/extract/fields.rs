@@ -69,14 +69,16 @@ fn money_exact(text: &str) -> Option<Decimal> {
 /// A date cell; with a stray token beside the date (a speck, a neighbour's digits), the one
 /// token that is a date.
 pub fn date(text: &str) -> Option<String> {
-    date_exact(text).or_else(|| {
-        // A space OCR put inside the month ("11-J an-2026").
-        let joined: String = text.split_whitespace().collect();
-        date_exact(&joined).filter(|_| text.contains('-') || text.contains('/'))
-    }).or_else(|| {
-        let found: Vec<String> = text.split_whitespace().filter_map(date_exact).collect();
-        (found.len() == 1).then(|| found[0].clone())
-    })
+    date_exact(text)
+        .or_else(|| {
+            // A space OCR put inside the month ("11-J an-2026").
+            let joined: String = text.split_whitespace().collect();
+            date_exact(&joined).filter(|_| text.contains('-') || text.contains('/'))
+        })
+        .or_else(|| {
+            let found: Vec<String> = text.split_whitespace().filter_map(date_exact).collect();
+            (found.len() == 1).then(|| found[0].clone())
+        })
 }
 
 fn date_exact(text: &str) -> Option<String> {
