@@ -24,11 +24,15 @@ const LABELS: &[(Field, &str)] = &[
     (Field::PatientResp, "amount you owe"),
     (Field::PatientResp, "patient resp"),
     (Field::PatientResp, "you owe"),
+    (Field::PatientResp, "what you owe"),
+    (Field::PatientResp, "your cost"),
+    (Field::PatientResp, "your share"),
     (Field::PlanPaid, "insurance paid"),
     (Field::PlanPaid, "plan payment"),
     (Field::PlanPaid, "plan paid"),
     (Field::PlanPaid, "paid by plan"),
     (Field::Allowed, "allowed amount"),
+    (Field::Allowed, "plan allowed"),
     (Field::Allowed, "allowed"),
     (Field::Date, "date of service"),
     (Field::Date, "service date"),
@@ -81,6 +85,8 @@ const LABELS: &[(Field, &str)] = &[
     (Field::Charge, "estimated amount"),
     (Field::Charge, "estimated charge"),
     (Field::Charge, "amount billed"),
+    (Field::Charge, "provider charges"),
+    (Field::Charge, "amount charged"),
     (Field::Charge, "billed amount"),
     (Field::Charge, "total charges"),
     (Field::Charge, "charges"),
@@ -186,5 +192,31 @@ mod tests {
         assert!(within_one_edit("charges", "charges"));
         assert!(!within_one_edit("allowed", "billed"));
         assert!(!within_one_edit("amount", "account"));
+    }
+}
+
+#[cfg(test)]
+mod header_tests {
+    use super::*;
+    use crate::extract::rows::{Row, Word};
+
+    fn row(text: &str) -> Row {
+        let mut x = 0.0;
+        let words = text
+            .split(' ')
+            .map(|t| {
+                let w = Word { text: t.into(), x0: x, x1: x + t.len() as f32 * 5.0, y0: 0.0, y1: 10.0, conf: 1.0 };
+                x += t.len() as f32 * 5.0 + 4.0;
+                w
+            })
+            .collect();
+        Row { page: 1, words, y: 5.0 }
+    }
+
+    #[test]
+    fn eob_header_with_unlabelled_words() {
+        let cols = header(&row("Date HCPCS Service Provider Charges Plan Allowed Plan Paid Your Cost"), 10.0).unwrap();
+        let fields: Vec<Field> = cols.iter().map(|c| c.field).collect();
+        assert!(fields.contains(&Field::PatientResp), "{fields:?}");
     }
 }

@@ -86,10 +86,13 @@ pub fn extract(pages: &[OcrPage], kind: Option<DocumentKind>) -> Extraction {
     let mut saw_estimate = false;
     for page in pages {
         let u = unit(page);
-        let mut in_table = columns.is_some();
+        let page_rows = rows(page, u);
+        // A page that repeats the header starts its table there; what is above it (a running
+        // head: "Statement (continued)", the account number) is not in the table.
+        let mut in_table = columns.is_some() && !page_rows.iter().any(|r| header(r, u).is_some());
         let mut open: Option<Open> = None;
         let mut pitch: Vec<f32> = Vec::new();
-        for row in rows(page, u) {
+        for row in page_rows {
             tracing::trace!(page = row.page, y = row.y, text = %row.text(), "row");
             let lower = row.text().to_lowercase();
             saw_estimate |= lower.contains("good faith estimate");
