@@ -122,7 +122,10 @@ pub fn header(row: &Row, unit: f32) -> Option<Vec<Column>> {
         let mut matched = None;
         for (field, label) in LABELS {
             // OCR drops the space inside a label ("RevCode", "UnitPrice"): one word may carry it.
-            if label.contains(' ') && words[i] == label.replace(' ', "") {
+            // A speck may stick to its front ("~—SPlanPaid").
+            let compact = label.replace(' ', "");
+            let w = &words[i];
+            if label.contains(' ') && (*w == compact || (w.ends_with(&compact) && w.len() <= compact.len() + 2)) {
                 matched = Some((*field, 1));
                 break;
             }
@@ -148,8 +151,15 @@ pub fn header(row: &Row, unit: f32) -> Option<Vec<Column>> {
         match matched {
             Some((field, n)) => {
                 let (x0, x1) = (row.words[i].x0, row.words[i + n - 1].x1);
+                let no_rev = !cols.iter().any(|c| c.field == Field::Rev);
                 match cols.iter_mut().find(|c| c.field == field) {
                     None => cols.push(Column { field, x0, x1, words: n }),
+                    // "Code ... HCPCS": a bare "Code" left of the procedure code is the revenue
+                    // code's column (hospital bills print "Rev Code", sometimes as just "Code").
+                    Some(c) if field == Field::Code && no_rev && words[i] != "code" => {
+                        c.field = Field::Rev;
+                        cols.push(Column { field, x0, x1, words: n });
+                    }
                     Some(c) if n > c.words => *c = Column { field, x0, x1, words: n },
                     Some(_) => {}
                 }
@@ -218,5 +228,12 @@ mod header_tests {
         let cols = header(&row("Date HCPCS Service Provider Charges Plan Allowed Plan Paid Your Cost"), 10.0).unwrap();
         let fields: Vec<Field> = cols.iter().map(|c| c.field).collect();
         assert!(fields.contains(&Field::PatientResp), "{fields:?}");
+    }
+
+    #[test]
+    fn bare_code_before_hcpcs_is_the_revenue_code() {
+        let cols = header(&row("DOS Code HCPCS Service Description Qty Unit Price Charge"), 10.0).unwrap();
+        let fields: Vec<Field> = cols.iter().map(|c| c.field).collect();
+        assert_eq!(&fields[..3], &[Field::Date, Field::Rev, Field::Code], "{fields:?}");
     }
 }
