@@ -1,7 +1,7 @@
 //! A document split into work: the text layer when the PDF has one, else one OCR job per page.
 //! Jobs carry only the page number so they can be exchanged between workers cheaply; each worker
 //! holds the document's bytes (fetched by content address) when it runs a job.
-use super::pdf::{pdf_info, text_layer};
+use super::pdf::{native_dpi, pdf_info, text_layer};
 use super::raster::{decode_image, rasterize_pdf_page};
 use super::tesseract::{ocr_page, Engine};
 use super::{Limits, OcrError};
@@ -75,7 +75,10 @@ impl PageJob {
     pub fn run(&self, bytes: &[u8], engine: &mut Engine, limits: &Limits) -> Result<OcrPage, OcrError> {
         let _span = tracing::debug_span!("ocr_page", page = self.page_no).entered();
         let (img, dpi) = if self.pdf {
-            (rasterize_pdf_page(bytes, self.page_no, limits.dpi, limits)?, limits.dpi)
+            // A scanned page is rendered at its own resolution (within 150-400 dpi), anything
+            // else at the configured one.
+            let dpi = native_dpi(bytes, self.page_no).map(|d| d.clamp(150, 400)).unwrap_or(limits.dpi);
+            (rasterize_pdf_page(bytes, self.page_no, dpi, limits)?, dpi)
         } else {
             // Images carry no reliable resolution; 300 dpi is what scanners and phones approximate.
             (decode_image(bytes, limits)?, 300)

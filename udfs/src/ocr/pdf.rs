@@ -193,3 +193,39 @@ impl OutputDev for Collector {
         Ok(())
     }
 }
+
+/// The resolution of a page's largest embedded image (a scanned page stored in a PDF), so the
+/// page is rendered at the pixels it was scanned with: resampling a 200 dpi scan to 300 dpi blurs
+/// strokes tesseract then misreads (a page read 0 of 19 lines resampled, 16 of 19 native).
+pub fn native_dpi(bytes: &[u8], page: u32) -> Option<u32> {
+    let doc = load(bytes).ok()?;
+    let page_id = *doc.get_pages().get(&page)?;
+    let width_pt = media_box_width(&doc, page_id)?;
+    let images = doc.get_page_images(page_id).ok()?;
+    let widest = images.iter().map(|i| i.width).max()?;
+    if width_pt <= 0.0 || widest <= 0 {
+        return None;
+    }
+    Some((widest as f64 / (width_pt / 72.0)).round() as u32)
+}
+
+/// MediaBox width in points, inherited from the page tree when the page has none.
+fn media_box_width(doc: &Document, page_id: lopdf::ObjectId) -> Option<f64> {
+    let mut id = page_id;
+    for _ in 0..32 {
+        let dict = doc.get_dictionary(id).ok()?;
+        if let Ok(Object::Array(b)) = dict.get(b"MediaBox") {
+            let n: Vec<f64> = b
+                .iter()
+                .filter_map(|o| match o {
+                    Object::Integer(i) => Some(*i as f64),
+                    Object::Real(r) => Some(*r as f64),
+                    _ => None,
+                })
+                .collect();
+            return (n.len() == 4).then(|| (n[2] - n[0]).abs());
+        }
+        id = dict.get(b"Parent").ok()?.as_reference().ok()?;
+    }
+    None
+}
