@@ -1,12 +1,19 @@
-//! CONTEXT — billstream-udfs: pure functions, no I/O.
+//! CONTEXT — billstream-udfs: the logic of every stage, as functions the dataflows, the one-shot
+//! CLI and SQL share.
 //!
 //! Files: `stats.rs` (order statistics over a sorted multiset of charges: the benchmark
-//! statistics), `generate.rs` (deterministic synthetic claim lines for demos, tests and
-//! benchmarks), `money.rs` (amounts as bills print them), `dates.rs` (dates as bills print them), `codes.rs` (code systems by shape:
-//! CPT incl. Category II/III, HCPCS, revenue, NDC; modifiers).
+//! statistics), `generate.rs` (deterministic synthetic claim lines), `money.rs`, `dates.rs`,
+//! `codes.rs` (amounts, dates and code systems as bills print them), `ocr/` (documents to words:
+//! limits and errors in `mod.rs`, `document.rs` deciding text layer vs OCR and splitting pages,
+//! `pdf.rs` checks and the text layer, `raster.rs` pdftoppm and image decoding, `preprocess.rs`,
+//! `tesseract.rs`), `extract/` (words to line items: `rows.rs`, `header.rs`, `fields.rs`,
+//! `table.rs`, `score.rs`), `fixtures/` (synthetic bills in several layouts and classes with
+//! ground truth; `hostile.rs` builds bombs and broken files for tests).
 //!
-//! Invariants: everything here is deterministic in its inputs (the generator in its seed), so
-//! the dataflow, the one-shot CLI and SQL give the same answers. Money is `Decimal`.
+//! Invariants: extraction, statistics and the generators are pure and deterministic in their
+//! inputs (generators in their seed). OCR is the one impure part — it runs a rasterizer child
+//! process and tesseract — and is bounded by `ocr::Limits`; its output is logged
+//! (`documents.ocr`) so that everything after it replays deterministically. Money is `Decimal`.
 
 pub mod codes;
 pub mod dates;
