@@ -171,13 +171,23 @@ pub fn header(row: &Row, unit: f32) -> Option<Vec<Column>> {
     }
     let has_amount = cols.iter().any(|c| c.field == Field::Charge);
     // Specks read as digits or marks are not words of the header.
-    let wordy = words.iter().filter(|w| w.chars().any(|c| c.is_alphabetic())).count();
+    // So are smudges read as words with low confidence ("Meco ioe," between two labels).
+    let wordy = words
+        .iter()
+        .zip(&row.words)
+        .filter(|(w, orig)| w.chars().any(|c| c.is_alphabetic()) && (orig.conf >= 0.6 || labels_word(w)))
+        .count();
     if cols.len() >= 3 && has_amount && used * 10 >= wordy * 7 {
         cols.sort_by(|a, b| a.x0.total_cmp(&b.x0));
         Some(cols)
     } else {
         None
     }
+}
+
+/// Whether a word is part of some label (counted however unsure OCR was of it).
+fn labels_word(w: &str) -> bool {
+    LABELS.iter().any(|(_, l)| l.split(' ').any(|p| p == w))
 }
 
 /// Whether `a` becomes `b` by at most one substitution, insertion or deletion.
