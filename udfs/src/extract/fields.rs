@@ -66,6 +66,18 @@ fn money_exact(text: &str) -> Option<Decimal> {
     parse_money(&t)
 }
 
+/// An amount printed with cents whose decimal point was read as a digit: "931787" → 931.87.
+/// Only for bare digit runs of 4 or more (a whole-dollar "1200" is not touched by the caller
+/// unless quantity and price confirm the repair).
+pub fn point_read_as_digit(text: &str) -> Option<Decimal> {
+    let t = text.trim().trim_start_matches('$');
+    if t.len() < 4 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (head, tail) = t.split_at(t.len() - 3);
+    parse_money(&format!("{head}.{}", &tail[1..]))
+}
+
 /// A date cell; with a stray token beside the date (a speck, a neighbour's digits), the one
 /// token that is a date.
 pub fn date(text: &str) -> Option<String> {
@@ -205,6 +217,9 @@ mod tests {
         assert_eq!(money("($12.00)"), Some(Decimal::new(-1200, 2)));
         assert_eq!(money("CBC"), None);
         assert_eq!(money("is"), None);
+        assert_eq!(point_read_as_digit("931787"), Some(Decimal::new(93187, 2)));
+        assert_eq!(point_read_as_digit("$161200"), Some(Decimal::new(16100, 2)));
+        assert_eq!(point_read_as_digit("12.00"), None);
         assert_eq!(money("$ 12.00"), Some(Decimal::new(1200, 2)));
         assert_eq!(money("4 14.66"), None, "two numbers are not one amount");
         assert_eq!(money("$1,013.94."), Some(Decimal::new(101394, 2)));

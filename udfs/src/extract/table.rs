@@ -339,6 +339,25 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
     // Bills print cents: an amount read without its decimal point ("200153" for 200.18) that
     // quantity x price contradicts is replaced by that product, flagged.
     let cents_lost = !text(Field::Charge).contains(['.', ',']);
+    // The decimal point itself read as a digit ("931787" for 931.87), often in both the price
+    // and the amount of a one-unit line: taken when the repaired amounts agree with the
+    // quantity (flagged, as every repair is).
+    let mut read_charge = read_charge;
+    if cents_lost {
+        let repaired_charge = fields::point_read_as_digit(&text(Field::Charge));
+        let price_text = text(Field::UnitPrice);
+        let price_candidates = [unit_price, fields::point_read_as_digit(&price_text)];
+        let units_for_check = read_units.unwrap_or(1);
+        if let Some(c2) = repaired_charge {
+            let agreeing =
+                price_candidates.iter().flatten().find(|p| **p * Decimal::from(units_for_check) == c2).copied();
+            if let Some(p2) = agreeing {
+                read_charge = Some(c2);
+                unit_price = Some(p2);
+                checks_failed = true;
+            }
+        }
+    }
     let charge = match (read_charge, read_units, unit_price) {
         (Some(c), Some(u), Some(p)) if cents_lost && p * Decimal::from(u) != c => {
             checks_failed = true;
