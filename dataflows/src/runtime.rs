@@ -30,18 +30,23 @@ pub fn now_ms() -> Time {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as Time).unwrap_or(0)
 }
 
+/// The single-threaded tokio runtime a worker thread drives its object-store calls with.
+pub(crate) fn io_runtime() -> Result<Arc<tokio::runtime::Runtime>> {
+    Ok(Arc::new(
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| DataflowError::Config(format!("tokio runtime: {e}")))?,
+    ))
+}
+
 /// Runs one timely worker until `stop` is set (then makes its output durable and returns).
 pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop: Arc<AtomicBool>) -> Result<()> {
     let index = worker.index();
     let peers = worker.peers();
     let span = tracing::info_span!("worker", index, peers);
     let _e = span.enter();
-    let rt = Arc::new(
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| DataflowError::Config(format!("tokio runtime: {e}")))?,
-    );
+    let rt = io_runtime()?;
     let store = Store::open(&cfg.store)?;
     let prior = rt.block_on(progress::read(&store, SINK, &cfg.group))?;
     let t0 = prior.as_ref().map(|p| p.time).unwrap_or(0);

@@ -12,8 +12,8 @@
 use super::graph::{build, DocTask, Fetch, OcrOutcome};
 use super::lines::{bill_lines, part_path, to_batch};
 use super::{EXTRACT_GROUP, EXTRACT_STAGE, OCR_GROUP, OCR_STAGE};
-use crate::runtime::now_ms;
-use crate::{DataflowError, Result, WorkerConfig};
+use crate::runtime::{io_runtime, now_ms};
+use crate::{Result, WorkerConfig};
 use connectors::kafka::admin::partition_count;
 use connectors::kafka::lag::group_lag;
 use connectors::kafka::sink::Sink;
@@ -103,12 +103,7 @@ pub fn run_worker(
     let (index, peers) = (worker.index(), worker.peers());
     let span = tracing::info_span!("intake_worker", index, peers);
     let _e = span.enter();
-    let rt = Arc::new(
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| DataflowError::Config(format!("tokio runtime: {e}")))?,
-    );
+    let rt = io_runtime()?;
     let store = Store::open(&cfg.store)?;
     let fetch: Fetch = {
         let (store, rt) = (store.clone(), rt.clone());
