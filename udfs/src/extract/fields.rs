@@ -180,6 +180,10 @@ pub fn code(text: &str) -> (Option<String>, CodeSystem, Vec<String>) {
 /// HCPCS codes are a letter and four digits, CPT five digits (or four and F/T): repair the
 /// positions that must be digits.
 fn repair_code(raw: &str) -> String {
+    // A speck read as a digit in front of an HCPCS code: "4J1885".
+    if raw.len() == 6 && raw.as_bytes()[0].is_ascii_digit() && classify(&raw[1..]) == CodeSystem::Hcpcs {
+        return raw[1..].to_string();
+    }
     if raw.len() != 5 || classify(raw) != CodeSystem::Unknown {
         return raw.to_string();
     }
@@ -234,6 +238,7 @@ mod tests {
         assert_eq!(code("G0378").1, CodeSystem::Hcpcs);
         assert_eq!(code("J 7050"), (Some("J7050".into()), CodeSystem::Hcpcs, vec![]));
         assert_eq!(code("}7050").0.as_deref(), Some("J7050"));
+        assert_eq!(code("4J1885").0.as_deref(), Some("J1885"));
         assert_eq!(money("$76.44 é"), Some(Decimal::new(7644, 2)));
         assert_eq!(money("$76.44 $12.00"), None);
         assert_eq!(modifiers("25, 59"), vec!["25".to_string(), "59".to_string()]);

@@ -316,6 +316,15 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
     if code.is_some() && code_system == CodeSystem::Unknown {
         checks_failed = true;
     }
+    // Four digits under the procedure-code label, not a revenue code: an HCPCS code whose J
+    // (the hook OCR most often loses) was not read. The likeliest reading, flagged.
+    let code = match code {
+        Some(c) if c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit()) && !c.starts_with('0') => {
+            code_system = CodeSystem::Hcpcs;
+            Some(format!("J{c}"))
+        }
+        other => other,
+    };
     if code.is_none() && revenue_code.is_some() {
         code_system = CodeSystem::Rev;
     }
