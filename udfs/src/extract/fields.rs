@@ -66,9 +66,18 @@ fn money_exact(text: &str) -> Option<Decimal> {
     parse_money(&t)
 }
 
-/// An amount printed with cents whose decimal point was read as a digit: "931787" → 931.87.
-/// Only for bare digit runs of 4 or more (a whole-dollar "1200" is not touched by the caller
-/// unless quantity and price confirm the repair).
+/// An amount printed with cents whose decimal point was not read: "1175" → 11.75. The caller
+/// takes it only when quantity and price confirm it (a whole-dollar "1200" stays 1200).
+pub fn point_dropped(text: &str) -> Option<Decimal> {
+    let t = text.trim().trim_start_matches('$');
+    if t.len() < 3 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (head, tail) = t.split_at(t.len() - 2);
+    parse_money(&format!("{head}.{tail}"))
+}
+
+/// See `point_dropped`; here the point was read as a digit.
 pub fn point_read_as_digit(text: &str) -> Option<Decimal> {
     let t = text.trim().trim_start_matches('$');
     if t.len() < 4 || !t.bytes().all(|b| b.is_ascii_digit()) {
@@ -157,7 +166,8 @@ pub fn code(text: &str) -> (Option<String>, CodeSystem, Vec<String>) {
                 Some(d) if d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()) => format!("J{d}"),
                 _ => p.to_string(),
             };
-            p.trim_matches(|c: char| !c.is_alphanumeric()).to_uppercase()
+            // Specks inside a code ("J.1100") are not part of it.
+            p.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_uppercase()
         })
         .filter(|p| !p.is_empty())
         .collect();
@@ -180,8 +190,11 @@ pub fn code(text: &str) -> (Option<String>, CodeSystem, Vec<String>) {
 /// HCPCS codes are a letter and four digits, CPT five digits (or four and F/T): repair the
 /// positions that must be digits.
 fn repair_code(raw: &str) -> String {
-    // A speck read as a digit in front of an HCPCS code: "4J1885".
-    if raw.len() == 6 && raw.as_bytes()[0].is_ascii_digit() && classify(&raw[1..]) == CodeSystem::Hcpcs {
+    // A speck read as a digit in front of a code: "4J1885", "985025".
+    if raw.len() == 6
+        && raw.as_bytes()[0].is_ascii_digit()
+        && matches!(classify(&raw[1..]), CodeSystem::Hcpcs | CodeSystem::Cpt)
+    {
         return raw[1..].to_string();
     }
     if raw.len() != 5 || classify(raw) != CodeSystem::Unknown {
@@ -224,6 +237,7 @@ mod tests {
         assert_eq!(point_read_as_digit("931787"), Some(Decimal::new(93187, 2)));
         assert_eq!(point_read_as_digit("$161200"), Some(Decimal::new(16100, 2)));
         assert_eq!(point_read_as_digit("12.00"), None);
+        assert_eq!(point_dropped("1175"), Some(Decimal::new(1175, 2)));
         assert_eq!(money("$ 12.00"), Some(Decimal::new(1200, 2)));
         assert_eq!(money("4 14.66"), None, "two numbers are not one amount");
         assert_eq!(money("$1,013.94."), Some(Decimal::new(101394, 2)));
@@ -239,6 +253,8 @@ mod tests {
         assert_eq!(code("J 7050"), (Some("J7050".into()), CodeSystem::Hcpcs, vec![]));
         assert_eq!(code("}7050").0.as_deref(), Some("J7050"));
         assert_eq!(code("4J1885").0.as_deref(), Some("J1885"));
+        assert_eq!(code("985025").0.as_deref(), Some("85025"));
+        assert_eq!(code("J.1100").0.as_deref(), Some("J1100"));
         assert_eq!(money("$76.44 é"), Some(Decimal::new(7644, 2)));
         assert_eq!(money("$76.44 $12.00"), None);
         assert_eq!(modifiers("25, 59"), vec!["25".to_string(), "59".to_string()]);

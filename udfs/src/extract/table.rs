@@ -316,6 +316,18 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
     if code.is_some() && code_system == CodeSystem::Unknown {
         checks_failed = true;
     }
+    // Revenue code 0636 (drugs requiring detailed coding) takes an HCPCS drug code: five digits
+    // there, led by the digits a J is read as ("41100", "11100"), are that J. Flagged.
+    let code = match (code, revenue_code.as_deref()) {
+        (Some(c), Some("0636"))
+            if c.len() == 5 && c.bytes().all(|b| b.is_ascii_digit()) && matches!(c.as_bytes()[0], b'4' | b'1') =>
+        {
+            checks_failed = true;
+            code_system = CodeSystem::Hcpcs;
+            Some(format!("J{}", &c[1..]))
+        }
+        (c, _) => c,
+    };
     // Four digits under the procedure-code label, not a revenue code: an HCPCS code whose J
     // (the hook OCR most often loses) was not read. The likeliest reading, flagged.
     let code = match code {
@@ -353,18 +365,20 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
     // quantity (flagged, as every repair is).
     let mut read_charge = read_charge;
     if cents_lost {
-        let repaired_charge = fields::point_read_as_digit(&text(Field::Charge));
+        let charge_text = text(Field::Charge);
         let price_text = text(Field::UnitPrice);
-        let price_candidates = [unit_price, fields::point_read_as_digit(&price_text)];
-        let units_for_check = read_units.unwrap_or(1);
-        if let Some(c2) = repaired_charge {
-            let agreeing =
-                price_candidates.iter().flatten().find(|p| **p * Decimal::from(units_for_check) == c2).copied();
-            if let Some(p2) = agreeing {
-                read_charge = Some(c2);
-                unit_price = Some(p2);
-                checks_failed = true;
-            }
+        let charge_candidates = [fields::point_read_as_digit(&charge_text), fields::point_dropped(&charge_text)];
+        let price_candidates =
+            [unit_price, fields::point_read_as_digit(&price_text), fields::point_dropped(&price_text)];
+        let q = Decimal::from(read_units.unwrap_or(1));
+        let agreeing = charge_candidates
+            .iter()
+            .flatten()
+            .find_map(|c| price_candidates.iter().flatten().find(|p| **p * q == *c).map(|p| (*c, *p)));
+        if let Some((c2, p2)) = agreeing {
+            read_charge = Some(c2);
+            unit_price = Some(p2);
+            checks_failed = true;
         }
     }
     let charge = match (read_charge, read_units, unit_price) {
