@@ -36,6 +36,8 @@ const LABELS: &[(Field, &str)] = &[
     (Field::Allowed, "allowed"),
     (Field::Date, "date of service"),
     (Field::Date, "service date"),
+    // "Date of Service" with the "of" lost.
+    (Field::Date, "date service"),
     (Field::Date, "svc date"),
     (Field::Date, "from date"),
     (Field::Date, "dates"),

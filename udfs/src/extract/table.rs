@@ -89,10 +89,27 @@ pub fn extract(pages: &[OcrPage], kind: Option<DocumentKind>) -> Extraction {
         let page_rows = rows(page, u);
         // A page that repeats the header starts its table there; what is above it (a running
         // head: "Statement (continued)", the account number) is not in the table.
-        let mut in_table = columns.is_some() && !page_rows.iter().any(|r| header(r, u).is_some());
+        let page_has_header = page_rows.iter().any(|r| header(r, u).is_some());
+        let mut in_table = columns.is_some() && !page_has_header;
+        // No header read anywhere so far (a bold header line OCR could not read): infer the
+        // columns from the first row that looks like a line item, and start the table there.
+        let mut table_from = None;
+        if columns.is_none() && !page_has_header {
+            if let Some((i, cols)) = infer_columns(&page_rows, u) {
+                warnings
+                    .push(format!("page {}: no header row read; columns inferred from the line items", page.page_no));
+                saw_eob_columns |=
+                    cols.iter().any(|c| matches!(c.field, Field::Allowed | Field::PlanPaid | Field::PatientResp));
+                columns = Some(cols);
+                table_from = Some(i);
+            }
+        }
         let mut open: Option<Open> = None;
         let mut pitch: Vec<f32> = Vec::new();
-        for row in page_rows {
+        for (row_index, row) in page_rows.into_iter().enumerate() {
+            if table_from == Some(row_index) {
+                in_table = true;
+            }
             tracing::trace!(page = row.page, y = row.y, text = %row.text(), "row");
             let lower = row.text().to_lowercase();
             saw_estimate |= lower.contains("good faith estimate");
@@ -176,6 +193,58 @@ pub fn extract(pages: &[OcrPage], kind: Option<DocumentKind>) -> Extraction {
     }
     check_totals(&lines, &totals, &mut warnings);
     Extraction { kind, lines, totals, warnings }
+}
+
+/// Columns from a line item's own cells when no header was read: a date, a revenue code, a
+/// procedure code, a description, a small whole number (quantity) and amounts, by their shapes.
+/// The template is the first row with a date or code and at least one amount; amounts map
+/// right to left onto the charge (one or two amounts: price, charge; four: an EOB's billed,
+/// allowed, plan paid, patient share).
+fn infer_columns(rows: &[Row], unit: f32) -> Option<(usize, Vec<Column>)> {
+    for (i, row) in rows.iter().enumerate() {
+        let mut cols: Vec<Column> = Vec::new();
+        let mut amounts: Vec<(f32, f32)> = Vec::new();
+        for (a, b) in cells(row, unit * CELL_GAP) {
+            let text: String = row.words[a..=b].iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+            let (x0, x1) = (row.words[a].x0, row.words[b].x1);
+            let field = if fields::date(&text).is_some() {
+                Some(Field::Date)
+            } else if fields::revenue(&text).is_some() {
+                Some(Field::Rev)
+            } else if matches!(fields::code(&text).1, CodeSystem::Cpt | CodeSystem::Hcpcs) {
+                Some(Field::Code)
+            } else if text.contains('.') && fields::money(&text).is_some() {
+                amounts.push((x0, x1));
+                None
+            } else if text.len() <= 3 && fields::units(&text).is_some() {
+                Some(Field::Units)
+            } else if text.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 3 {
+                Some(Field::Desc)
+            } else {
+                None
+            };
+            if let Some(f) = field {
+                if !cols.iter().any(|c| c.field == f) {
+                    cols.push(Column { field: f, x0, x1, words: 1 });
+                }
+            }
+        }
+        let keyed = cols.iter().any(|c| matches!(c.field, Field::Date | Field::Code));
+        if !keyed || amounts.is_empty() || amounts.len() == 3 || amounts.len() > 4 {
+            continue;
+        }
+        let names: &[Field] = match amounts.len() {
+            1 => &[Field::Charge],
+            2 => &[Field::UnitPrice, Field::Charge],
+            _ => &[Field::Charge, Field::Allowed, Field::PlanPaid, Field::PatientResp],
+        };
+        for ((x0, x1), f) in amounts.iter().zip(names) {
+            cols.push(Column { field: *f, x0: *x0, x1: *x1, words: 1 });
+        }
+        cols.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+        return Some((i, cols));
+    }
+    None
 }
 
 fn flush(open: &mut Option<Open>, lines: &mut Vec<Line>) {
@@ -316,11 +385,15 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
     if code.is_some() && code_system == CodeSystem::Unknown {
         checks_failed = true;
     }
-    // Revenue code 0636 (drugs requiring detailed coding) takes an HCPCS drug code: five digits
-    // there, led by the digits a J is read as ("41100", "11100"), are that J. Flagged.
+    // Pharmacy revenue codes (025x, 0636 drugs requiring detailed coding) take HCPCS drug and
+    // solution codes: five digits there, led by the digits a J is read as ("41100", "47050"),
+    // are that J. Flagged.
     let code = match (code, revenue_code.as_deref()) {
-        (Some(c), Some("0636"))
-            if c.len() == 5 && c.bytes().all(|b| b.is_ascii_digit()) && matches!(c.as_bytes()[0], b'4' | b'1') =>
+        (Some(c), Some(rev))
+            if (rev.starts_with("025") || rev == "0636")
+                && c.len() == 5
+                && c.bytes().all(|b| b.is_ascii_digit())
+                && matches!(c.as_bytes()[0], b'4' | b'1') =>
         {
             checks_failed = true;
             code_system = CodeSystem::Hcpcs;
