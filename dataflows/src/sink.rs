@@ -4,13 +4,12 @@
 use crate::benchmarks::{BenchKey, Graph, Time, Update};
 use crate::metrics::metrics;
 use crate::{Result, WorkerConfig};
-use arrow::array::{ArrayRef, Decimal128Array, Int64Array, RecordBatch, StringArray};
+use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use connectors::kafka::sink::Sink;
 use connectors::kafka::source::OffsetCommitter;
 use connectors::objstore::progress::{self, SinkProgress};
 use connectors::objstore::{parquet, Store};
 use rust_decimal::Decimal;
-use schemas::arrow::MONEY_SCALE;
 use schemas::topics::{BENCHMARKS, CLAIMS_LINES, DLQ};
 use schemas::Benchmark;
 use std::sync::Arc;
@@ -226,14 +225,7 @@ pub fn benchmark(key: &BenchKey, stats: Option<&ChargeStats>, time: Time) -> Ben
 }
 
 fn money(values: impl Iterator<Item = Decimal>) -> Result<ArrayRef> {
-    let v: Vec<i128> = values
-        .map(|mut d| {
-            d.rescale(MONEY_SCALE as u32);
-            d.mantissa()
-        })
-        .collect();
-    let a = Decimal128Array::from(v).with_precision_and_scale(schemas::arrow::MONEY_PRECISION, MONEY_SCALE)?;
-    Ok(Arc::new(a))
+    Ok(schemas::arrow::money_array(values.map(Some))?)
 }
 
 fn to_batch(rows: &[Update<(BenchKey, ChargeStats)>]) -> Result<RecordBatch> {

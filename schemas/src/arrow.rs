@@ -1,5 +1,7 @@
 //! Arrow schemas of the Parquet tables. Money columns are Decimal128 so SQL sums stay exact.
+use arrow::array::{ArrayRef, Decimal128Array};
 use arrow::datatypes::{DataType, Field, Schema};
+use arrow::error::ArrowError;
 use std::sync::Arc;
 
 /// Precision and scale of money columns in Parquet (cents plus two guard digits for means).
@@ -8,6 +10,20 @@ pub const MONEY_SCALE: i8 = 4;
 
 pub fn money() -> DataType {
     DataType::Decimal128(MONEY_PRECISION, MONEY_SCALE)
+}
+
+/// A money column: each amount rescaled to `MONEY_SCALE` (exact for amounts of at most four
+/// decimal places, which records are validated to have); `None` is null.
+pub fn money_array(values: impl Iterator<Item = Option<rust_decimal::Decimal>>) -> Result<ArrayRef, ArrowError> {
+    let v: Vec<Option<i128>> = values
+        .map(|d| {
+            d.map(|mut d| {
+                d.rescale(MONEY_SCALE as u32);
+                d.mantissa()
+            })
+        })
+        .collect();
+    Ok(Arc::new(Decimal128Array::from(v).with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE)?))
 }
 
 /// `tables/benchmarks`: a changelog of benchmark versions. `diff` is +1 when a version is

@@ -101,8 +101,10 @@ pub fn build(worker: &mut timely::worker::Worker, fetch: Fetch, limits: Limits, 
     let lang = lang.to_string();
     let input = worker.dataflow::<Time, _, _>(|scope| {
         let (input, docs) = scope.new_input::<Vec<DocTask>>();
-        let split_cache = Rc::new(RefCell::new(BlobCache { fetch: fetch.clone(), last: None }));
-        let page_cache = RefCell::new(BlobCache { fetch, last: None });
+        // One cache per worker for both stages: the owner that checked a document fetches it
+        // once even when its own pages come back to it.
+        let split_cache = Rc::new(RefCell::new(BlobCache { fetch, last: None }));
+        let page_cache = split_cache.clone();
         let split_limits = limits.clone();
         let mut dealt = index;
         // Split: the owner checks the document and reads a text layer itself.

@@ -1,9 +1,8 @@
 //! Line items as records: `BillLine`s for the `bill.lines` topic and the `bill_lines` Parquet
 //! table (one file per document, named by it, so reading a document again replaces its rows).
 use crate::Result;
-use arrow::array::{ArrayRef, BooleanArray, Decimal128Array, Float32Array, Int32Array, RecordBatch, StringArray};
+use arrow::array::{ArrayRef, BooleanArray, Float32Array, Int32Array, RecordBatch, StringArray};
 use rust_decimal::Decimal;
-use schemas::arrow::{MONEY_PRECISION, MONEY_SCALE};
 use schemas::records::{BillLine, DocumentKind};
 use std::sync::Arc;
 use udfs::extract::Extraction;
@@ -50,15 +49,7 @@ pub fn part_path(doc_id: &str, uploaded_at_ms: i64) -> String {
 }
 
 fn money(values: impl Iterator<Item = Option<Decimal>>) -> Result<ArrayRef> {
-    let v: Vec<Option<i128>> = values
-        .map(|d| {
-            d.map(|mut d| {
-                d.rescale(MONEY_SCALE as u32);
-                d.mantissa()
-            })
-        })
-        .collect();
-    Ok(Arc::new(Decimal128Array::from(v).with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE)?))
+    Ok(schemas::arrow::money_array(values)?)
 }
 
 pub fn to_batch(rows: &[BillLine]) -> Result<RecordBatch> {

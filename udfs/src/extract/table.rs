@@ -573,7 +573,6 @@ fn totals_row(row: &Row, cols: Option<&[Column]>, unit: f32, totals: &mut Totals
         }
         i += 1;
     }
-    let _ = unit;
     let (last, _) = *amounts.last()?;
     let set = |slot: &mut Option<Decimal>, v: Decimal| *slot = Some(v);
     match kind {

@@ -10,7 +10,7 @@ mod raster;
 mod tesseract;
 
 pub use document::{prepare, read_document, sniff_mime, PageJob, Prepared};
-pub use pdf::{pdf_info, PdfInfo};
+pub use pdf::{read_pdf, PdfRead};
 pub use preprocess::{deskew_angle, prepare_for_ocr, prepare_with, unskew, PreparedImage, Steps};
 pub use raster::{decode_image, rasterize_pdf_page};
 pub use tesseract::{ocr_page, Engine};
@@ -26,7 +26,7 @@ pub struct Limits {
     pub max_inflated_bytes: u64,
     /// Wall time for rendering or recognising one page.
     pub page_timeout_ms: u64,
-    /// Resolution pages are rendered at for OCR.
+    /// Resolution PDF pages are rendered at for OCR when they hold no scan of known resolution.
     pub dpi: u32,
 }
 

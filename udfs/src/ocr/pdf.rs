@@ -8,19 +8,24 @@ use pdf_extract::{MediaBox, OutputDev, OutputError, Transform};
 use schemas::records::{OcrPage, OcrWord};
 use std::io::Read;
 
-/// What the checks learned about a PDF.
+/// A checked PDF: its page count, its text layer and each page's scan resolution.
 #[derive(Debug, Clone)]
-pub struct PdfInfo {
+pub struct PdfRead {
     pub pages: usize,
+    pub text: Vec<OcrPage>,
+    /// Per page (index 0 = page 1): the resolution of its largest embedded image, if any.
+    pub native_dpi: Vec<Option<u32>>,
 }
 
-/// Parses and checks a PDF against the limits.
-pub fn pdf_info(bytes: &[u8], limits: &Limits) -> Result<PdfInfo, OcrError> {
+/// Parses a PDF once, checks it against the limits, reads its text layer and the resolution of
+/// each page's scan.
+pub fn read_pdf(bytes: &[u8], limits: &Limits) -> Result<PdfRead, OcrError> {
     let doc = load(bytes)?;
     if doc.is_encrypted() {
         return Err(OcrError::Encrypted);
     }
-    let pages = doc.get_pages().len();
+    let page_ids = doc.get_pages();
+    let pages = page_ids.len();
     if pages == 0 {
         return Err(OcrError::CorruptPdf("no pages".into()));
     }
@@ -28,7 +33,8 @@ pub fn pdf_info(bytes: &[u8], limits: &Limits) -> Result<PdfInfo, OcrError> {
         return Err(OcrError::TooManyPages { pages, limit: limits.max_pages });
     }
     check_inflated_size(&doc, limits.max_inflated_bytes)?;
-    Ok(PdfInfo { pages })
+    let native_dpi = page_ids.values().map(|id| native_dpi(&doc, *id)).collect();
+    Ok(PdfRead { pages, text: text_layer(&doc)?, native_dpi })
 }
 
 fn load(bytes: &[u8]) -> Result<Document, OcrError> {
@@ -66,10 +72,9 @@ fn check_inflated_size(doc: &Document, limit: u64) -> Result<(), OcrError> {
 }
 
 /// Words of each page from the text layer; page boxes in points with the origin top-left.
-pub fn text_layer(bytes: &[u8]) -> Result<Vec<OcrPage>, OcrError> {
-    let doc = load(bytes)?;
+fn text_layer(doc: &Document) -> Result<Vec<OcrPage>, OcrError> {
     let mut out = Collector::default();
-    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pdf_extract::output_doc(&doc, &mut out)));
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pdf_extract::output_doc(doc, &mut out)));
     match run {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return Err(OcrError::CorruptPdf(format!("text layer: {e}"))),
@@ -197,10 +202,8 @@ impl OutputDev for Collector {
 /// The resolution of a page's largest embedded image (a scanned page stored in a PDF), so the
 /// page is rendered at the pixels it was scanned with: resampling a 200 dpi scan to 300 dpi blurs
 /// strokes tesseract then misreads (a page read 0 of 19 lines resampled, 16 of 19 native).
-pub fn native_dpi(bytes: &[u8], page: u32) -> Option<u32> {
-    let doc = load(bytes).ok()?;
-    let page_id = *doc.get_pages().get(&page)?;
-    let width_pt = media_box_width(&doc, page_id)?;
+fn native_dpi(doc: &Document, page_id: lopdf::ObjectId) -> Option<u32> {
+    let width_pt = media_box_width(doc, page_id)?;
     let images = doc.get_page_images(page_id).ok()?;
     let widest = images.iter().map(|i| i.width).max()?;
     if width_pt <= 0.0 || widest <= 0 {
