@@ -11,8 +11,13 @@
 //! them (the caller's job, helped by `SinkProgress`); nothing here retries silently — errors carry
 //! `is_retryable` so the runtime decides.
 
+pub mod cms;
+pub mod csv_claims;
 pub mod error;
+pub mod feed;
+pub mod fhir;
 pub mod kafka;
 pub mod objstore;
+pub mod x12;
 
 pub use error::ConnectorError;

@@ -99,7 +99,10 @@ impl ClaimLine {
                 return bad("modifier", format!("{m:?} is not a 2-character modifier"));
             }
         }
-        if self.place_of_service.len() != 2 || !self.place_of_service.chars().all(|c| c.is_ascii_digit()) {
+        // Empty when the feed has none (institutional claims, remittances).
+        let pos_ok = self.place_of_service.is_empty()
+            || (self.place_of_service.len() == 2 && self.place_of_service.chars().all(|c| c.is_ascii_digit()));
+        if !pos_ok {
             return bad(
                 "place_of_service",
                 format!("{:?} is not a 2-digit place of service code", self.place_of_service),
@@ -114,12 +117,7 @@ impl ClaimLine {
         if self.charge.normalize().scale() > 4 {
             return bad("charge", format!("{} has more than 4 decimal places", self.charge));
         }
-        let d = self.service_date.as_bytes();
-        let date_ok = d.len() == 10
-            && d[4] == b'-'
-            && d[7] == b'-'
-            && d.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-        if !date_ok {
+        if !is_iso_date(&self.service_date) {
             return bad("service_date", format!("{:?} is not YYYY-MM-DD", self.service_date));
         }
         Ok(())
@@ -151,6 +149,115 @@ impl Benchmark {
     fn check(&self) -> Result<(), SchemaError> {
         Ok(())
     }
+}
+
+/// One published reference price (see `avro/ref_price.avsc`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RefPrice {
+    pub source: String,
+    pub code: String,
+    pub code_type: String,
+    pub modifier: Option<String>,
+    pub scope: String,
+    pub payer: Option<String>,
+    pub setting: Option<String>,
+    pub amount_kind: String,
+    pub amount: Decimal,
+    pub effective_from: String,
+    pub effective_to: Option<String>,
+    pub source_file: String,
+}
+record!(RefPrice, "RefPrice", 6, "ref_price.avsc");
+
+impl RefPrice {
+    /// The topic key: prices of one code land on one partition, in file order.
+    pub fn key(&self) -> &str {
+        &self.code
+    }
+    fn check(&self) -> Result<(), SchemaError> {
+        let bad = |field, reason: String| Err(SchemaError::Invalid { record: "RefPrice", field, reason });
+        if self.code.trim().is_empty() {
+            return bad("code", "empty".into());
+        }
+        if self.scope.is_empty() {
+            return bad("scope", "empty".into());
+        }
+        if self.amount.is_sign_negative() {
+            return bad("amount", format!("{} is negative", self.amount));
+        }
+        if !is_iso_date(&self.effective_from) {
+            return bad("effective_from", format!("{:?} is not YYYY-MM-DD", self.effective_from));
+        }
+        if let Some(to) = &self.effective_to {
+            if !is_iso_date(to) {
+                return bad("effective_to", format!("{to:?} is not YYYY-MM-DD"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A coding edit: NCCI PTP pair, MUE limit or a valid code (see `avro/ref_edit.avsc`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RefEdit {
+    pub kind: String,
+    pub code: String,
+    pub code2: Option<String>,
+    pub modifier_indicator: Option<String>,
+    pub mue_limit: Option<i32>,
+    pub mue_adjudication: Option<String>,
+    pub description: Option<String>,
+    pub effective_from: String,
+    pub effective_to: Option<String>,
+    pub source_file: String,
+}
+record!(RefEdit, "RefEdit", 7, "ref_edit.avsc");
+
+impl RefEdit {
+    /// The topic key: the code pair for PTP edits, the code otherwise.
+    pub fn key(&self) -> String {
+        match &self.code2 {
+            Some(c2) => format!("{}|{}", self.code, c2),
+            None => self.code.clone(),
+        }
+    }
+    fn check(&self) -> Result<(), SchemaError> {
+        let bad = |field, reason: String| Err(SchemaError::Invalid { record: "RefEdit", field, reason });
+        match self.kind.as_str() {
+            "ptp" => {
+                if self.code2.is_none() {
+                    return bad("code2", "a PTP edit needs its column two code".into());
+                }
+                if !matches!(self.modifier_indicator.as_deref(), Some("0" | "1" | "9")) {
+                    return bad("modifier_indicator", format!("{:?} is not 0, 1 or 9", self.modifier_indicator));
+                }
+            }
+            "mue" => match self.mue_limit {
+                Some(n) if n >= 0 => {}
+                other => return bad("mue_limit", format!("{other:?} is not a limit of units")),
+            },
+            "code" => {}
+            other => return bad("kind", format!("{other:?} is not ptp, mue or code")),
+        }
+        if self.code.trim().is_empty() {
+            return bad("code", "empty".into());
+        }
+        if !is_iso_date(&self.effective_from) {
+            return bad("effective_from", format!("{:?} is not YYYY-MM-DD", self.effective_from));
+        }
+        if let Some(to) = &self.effective_to {
+            if !is_iso_date(to) {
+                return bad("effective_to", format!("{to:?} is not YYYY-MM-DD"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `YYYY-MM-DD` by shape (digits and dashes in place).
+pub fn is_iso_date(s: &str) -> bool {
+    let d = s.as_bytes();
+    d.len() == 10 && d[4] == b'-' && d[7] == b'-' && d.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 /// A record or bytes that could not be processed (see `avro/dead_letter.avsc`).

@@ -1,0 +1,1 @@
+//! CSV claims feeds with a documented column mapping → claim lines. (being written)

@@ -1,0 +1,1 @@
+//! FHIR Claim and ExplanationOfBenefit (CARIN Blue Button) → claim lines. (being written)
