@@ -31,6 +31,8 @@ pub struct WorkerSection {
 pub struct ApiSection {
     pub listen: String,
     pub max_upload_bytes: usize,
+    /// Largest feed file `POST /v1/feeds/...` accepts; spooled to disk as it arrives.
+    pub max_feed_bytes: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,7 +57,7 @@ impl Default for Config {
                 roll_rows: 100_000,
                 roll_interval_ms: 1_000,
             },
-            api: ApiSection { listen: "127.0.0.1:8080".into(), max_upload_bytes: 25 * 1024 * 1024 },
+            api: ApiSection { listen: "127.0.0.1:8080".into(), max_upload_bytes: 25 * 1024 * 1024, max_feed_bytes: 4 << 30 },
             embedded: EmbeddedSection { data_dir: ".billstream".into(), broker_port: 9092, demo_lines: 20_000 },
         }
     }
@@ -78,9 +80,10 @@ impl Config {
     /// The (consumer group, topic) pairs whose lag `/metrics` and `billstream lag` report.
     pub fn watched(&self) -> Vec<(String, String)> {
         use dataflows::intake::{EXTRACT_GROUP, OCR_GROUP};
-        use schemas::topics::{CLAIMS_LINES, DOCUMENTS_OCR, DOCUMENTS_UPLOADED};
+        use schemas::topics::{CLAIMS_LINES, DOCUMENTS_OCR, DOCUMENTS_UPLOADED, REFERENCE_PRICES};
         vec![
             (self.worker.group.clone(), CLAIMS_LINES.to_string()),
+            (self.worker.group.clone(), REFERENCE_PRICES.to_string()),
             (OCR_GROUP.to_string(), DOCUMENTS_UPLOADED.to_string()),
             (EXTRACT_GROUP.to_string(), DOCUMENTS_OCR.to_string()),
         ]

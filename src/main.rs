@@ -90,6 +90,31 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Push feeds onto the log: claims (X12 837/835, FHIR, CSV) to claims.lines, prices (hospital
+    /// MRFs, Transparency-in-Coverage, PFS RVU + GPCI, CLFS, OPPS) to reference.prices, edits
+    /// (NCCI PTP, MUE, HCPCS) to reference.edits. Formats are recognised from the files.
+    Ingest {
+        #[arg(value_parser = ["claims", "prices", "edits"])]
+        feed: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Parse and validate only; produce nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the summary as JSON (counts per record type, rejects with reasons).
+        #[arg(long)]
+        json: bool,
+        /// Read the files as this format instead of recognising it (x12, fhir, csv_claims,
+        /// hospital_mrf, tic, pfs_rvu, gpci, clfs, opps, ncci_ptp, mue_csv, mue_json, hcpcs_level2).
+        #[arg(long)]
+        format: Option<String>,
+        /// Scope of prices whose file does not name it (e.g. "hospital:Stony Brook University Hospital").
+        #[arg(long)]
+        scope: Option<String>,
+        /// PFS: price only these Medicare localities (MAC-locality, e.g. 01112-05); repeatable.
+        #[arg(long = "locality")]
+        localities: Vec<String>,
+    },
     /// Produce synthetic data onto the log.
     Generate {
         #[command(subcommand)]
@@ -171,6 +196,17 @@ enum BenchWhat {
         /// Measure with 1..=N workers.
         #[arg(long, default_value_t = 2)]
         workers: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Feed loaders over files without producing (MB/s, records/s, X12 segments/s).
+    Ingest {
+        #[arg(value_parser = ["claims", "prices", "edits"])]
+        feed: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
         #[arg(long)]
         json: bool,
     },
@@ -286,6 +322,15 @@ fn main() -> Result<()> {
             need_brokers(&cfg)?;
             commands::lag::run(&cfg, json)
         }
+        Command::Ingest { feed, files, dry_run, json, format, scope, localities } => {
+            let feed = feed.parse().map_err(anyhow::Error::msg)?;
+            let args = commands::ingest::Args { feed, files, dry_run, json, format, scope, localities };
+            if !commands::ingest::run(&cfg, args)? {
+                // Some file was rejected or failed as a whole: the summary says which and why.
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Extract { files, kind, threads, json } => commands::extract::run(&files, kind, threads, json),
         Command::Generate { what: GenerateWhat::Bills { out, per_layout, seed } } => {
             let docs = udfs::fixtures::corpus(seed, per_layout).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -307,6 +352,9 @@ fn main() -> Result<()> {
             }
             BenchWhat::Extract { per_layout, seed, threads, keep, json } => {
                 commands::bench_intake::extract(seed, per_layout, threads, keep, json)
+            }
+            BenchWhat::Ingest { feed, files, repeat, json } => {
+                commands::bench_ingest::run(feed.parse().map_err(anyhow::Error::msg)?, files, repeat, json)
             }
             BenchWhat::Ocr { pages, workers, json } => commands::bench_intake::ocr(pages, workers, json),
             BenchWhat::Broker { lines, threads, json } => {

@@ -155,8 +155,8 @@ fn upload_to_bill_lines_and_dlq() {
     let start = Instant::now();
     loop {
         let m = w.metrics();
-        let (ocr_lag, ocr_parts) = lag_from_metrics(&m, "billstream-intake-ocr");
-        let (ex_lag, ex_parts) = lag_from_metrics(&m, "billstream-intake-extract");
+        let (ocr_lag, ocr_parts) = topic_lag_from_metrics(&m, "billstream-intake-ocr", "documents.uploaded");
+        let (ex_lag, ex_parts) = topic_lag_from_metrics(&m, "billstream-intake-extract", "documents.ocr");
         if ocr_parts > 0 && ex_parts > 0 && ocr_lag == 0 && ex_lag == 0 {
             break;
         }

@@ -1,7 +1,8 @@
 //! CONTEXT — billstream-api: the HTTP surface and the SQL engine.
 //!
 //! Files: `server.rs` (axum router: `/healthz`, `/readyz`, `/metrics`, `POST /v1/documents`,
-//! `POST /v1/sql`), `metrics.rs` (Prometheus text: dataflow stage counters plus
+//! `POST /v1/sql`, `POST /v1/feeds/{claims|prices|edits}`), `feeds.rs` (feed files spooled to disk
+//! and loaded by `connectors::ingest`, the same code as `billstream ingest`), `metrics.rs` (Prometheus text: dataflow stage counters plus
 //! `kafka_consumergroup_lag` computed at scrape time from committed offsets and high
 //! watermarks), `sql.rs` (DataFusion over the Parquet tables in the object store, local directory
 //! or S3; changelog tables exposed as their current state), `format.rs` (table/JSON/CSV output).
@@ -10,6 +11,7 @@
 //! store before their event is produced, so a retried upload is harmless. Money leaves as
 //! decimal strings in JSON.
 
+pub mod feeds;
 pub mod format;
 pub mod metrics;
 pub mod server;

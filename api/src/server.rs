@@ -23,6 +23,8 @@ pub struct AppState {
     /// (consumer group, topic) pairs whose lag `/metrics` reports.
     pub watched: Vec<(String, String)>,
     pub max_upload_bytes: usize,
+    /// Largest feed file `POST /v1/feeds/...` accepts (spooled to disk, not memory).
+    pub max_feed_bytes: usize,
 }
 
 impl IntoResponse for ApiError {
@@ -40,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/v1/documents", post(upload).layer(DefaultBodyLimit::max(limit)))
         .route("/v1/sql", post(sql))
+        .route("/v1/feeds/{feed}", post(crate::feeds::post_feed).layer(DefaultBodyLimit::disable()))
         .with_state(state)
 }
 

@@ -14,9 +14,11 @@ use std::sync::Arc;
 
 /// The current-state view of the benchmarks changelog.
 pub const BENCHMARKS_VIEW: &str = "CREATE VIEW benchmarks AS \
-    SELECT code, modifier, place_of_service, scope, count, min, median, p90, max, mean, MAX(time) AS as_of \
+    SELECT code, modifier, place_of_service, scope, kind, source, count, min, median, p90, max, mean, \
+    effective_from, source_file, MAX(time) AS as_of \
     FROM benchmarks_changes \
-    GROUP BY code, modifier, place_of_service, scope, count, min, median, p90, max, mean \
+    GROUP BY code, modifier, place_of_service, scope, kind, source, count, min, median, p90, max, mean, \
+    effective_from, source_file \
     HAVING SUM(diff) > 0";
 
 /// Changelog tables and the view that turns each into its current state.

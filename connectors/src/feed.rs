@@ -68,6 +68,10 @@ pub struct Tally {
     pub rejects: Vec<Reject>,
     /// Warnings about the file that do not reject records (e.g. a CMS validator warning).
     pub warnings: Vec<Reject>,
+    /// Keep every reject, not only the first `KEPT_REJECTS` (the ingest command sends each
+    /// one to the dead-letter topic, then trims the list for its summary).
+    #[serde(skip)]
+    pub keep_all: bool,
 }
 
 impl Tally {
@@ -76,7 +80,7 @@ impl Tally {
     }
     pub fn reject(&mut self, at: impl Into<String>, reason: impl Into<String>) {
         self.rejected += 1;
-        if self.rejects.len() < KEPT_REJECTS {
+        if self.keep_all || self.rejects.len() < KEPT_REJECTS {
             self.rejects.push(Reject { at: at.into(), reason: reason.into() });
         }
     }

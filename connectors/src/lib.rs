@@ -16,6 +16,7 @@ pub mod csv_claims;
 pub mod error;
 pub mod feed;
 pub mod fhir;
+pub mod ingest;
 pub mod kafka;
 pub mod objstore;
 pub mod x12;

@@ -46,7 +46,8 @@ pub fn to_money(d: Decimal) -> Option<Money> {
 }
 
 /// (code, modifier, place of service) packed losslessly into 9 bytes: a CPT/HCPCS code is 5
-/// characters, a modifier 2 (zero bytes when absent), a place of service 2 digits —
+/// characters, a modifier 2 (zero bytes when absent), a place of service 2 digits (zero bytes
+/// when the feed has none: institutional claims, remittances) —
 /// `ClaimLine::validate` guarantees those shapes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CodeKey(pub [u8; 9]);
@@ -54,7 +55,7 @@ pub struct CodeKey(pub [u8; 9]);
 impl CodeKey {
     pub fn new(code: &str, modifier: Option<&str>, place_of_service: &str) -> Option<Self> {
         let (c, m, p) = (code.as_bytes(), modifier.unwrap_or("").as_bytes(), place_of_service.as_bytes());
-        if c.len() != 5 || !(m.is_empty() || m.len() == 2) || p.len() != 2 {
+        if c.len() != 5 || !(m.is_empty() || m.len() == 2) || !(p.is_empty() || p.len() == 2) {
             return None;
         }
         let mut k = [0u8; 9];
@@ -91,19 +92,97 @@ pub fn claim_key(claim_id: &str, line_no: i32) -> ClaimKey {
     (half(0x5a) << 64) | half(0xa5)
 }
 
+/// The file a reference price comes from: a newer file (later effective date) of the same
+/// source and scope supersedes an older one as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PriceFile {
+    pub source: String,
+    pub scope: String,
+    pub effective_from: String,
+    pub source_file: String,
+}
+
+/// What a reference benchmark is about: code, modifier, scope and kind of amount.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RefBench {
+    pub code: String,
+    pub modifier: String,
+    pub scope: String,
+    pub kind: String,
+    pub source: String,
+}
+
+/// One published price within its file. Payer and setting are part of its identity, so the
+/// distinct prices of a file count each payer's rate once, however often a file repeats it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PriceFact {
+    pub bench: RefBench,
+    pub payer: String,
+    pub setting: String,
+    pub amount: Money,
+}
+
+/// Reference statistics with the file they rest on (evidence for findings).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RefStats {
+    pub stats: ChargeStats,
+    pub effective_from: String,
+    pub source_file: String,
+}
+
+/// Which source-topic a progress entry is about.
+pub const SRC_CLAIMS: u8 = 0;
+pub const SRC_PRICES: u8 = 1;
+
+/// The reference price codes benchmarks are kept for: CPT and HCPCS (what bills and claims
+/// lines are coded with). Other code types (DRG, revenue, NDC, CDM) stay on `reference.prices`.
+pub fn price_fact(p: &schemas::RefPrice) -> Option<(PriceFile, PriceFact)> {
+    let code = p.code.trim();
+    if !matches!(p.code_type.to_ascii_uppercase().as_str(), "CPT" | "HCPCS")
+        || code.len() != 5
+        || !code.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return None;
+    }
+    Some((
+        PriceFile {
+            source: p.source.clone(),
+            scope: p.scope.clone(),
+            effective_from: p.effective_from.clone(),
+            source_file: p.source_file.clone(),
+        },
+        PriceFact {
+            bench: RefBench {
+                code: code.to_ascii_uppercase(),
+                modifier: p.modifier.clone().unwrap_or_default(),
+                scope: p.scope.clone(),
+                kind: p.amount_kind.clone(),
+                source: p.source.clone(),
+            },
+            payer: p.payer.clone().unwrap_or_default(),
+            setting: p.setting.clone().unwrap_or_default(),
+            amount: to_money(p.amount)?,
+        },
+    ))
+}
+
 /// What the sink receives, all on worker 0.
 #[derive(Default)]
 pub struct Outputs {
     pub stats: Vec<Update<(BenchKey, ChargeStats)>>,
-    pub progress: Vec<Update<(i32, i64)>>,
+    pub refs: Vec<Update<(RefBench, RefStats)>>,
+    /// (source, partition, next offset) reached by the batch at this time.
+    pub progress: Vec<Update<(u8, i32, i64)>>,
     pub dead: Vec<Update<DeadLetter>>,
 }
 
 pub struct Graph {
     /// Contributions of current claim lines (see `Versions`).
     pub lines: InputSession<Time, Contribution, isize>,
-    /// (partition, next offset) reached by the batch at this time.
-    pub progress: InputSession<Time, (i32, i64), isize>,
+    /// Reference prices as read: duplicates collapse in the graph.
+    pub prices: InputSession<Time, (PriceFile, PriceFact), isize>,
+    /// (source, partition, next offset) reached by the batch at this time.
+    pub progress: InputSession<Time, (u8, i32, i64), isize>,
     pub dead: InputSession<Time, DeadLetter, isize>,
     pub probe: Handle<Time>,
     pub outputs: Rc<RefCell<Outputs>>,
@@ -112,11 +191,13 @@ pub struct Graph {
 impl Graph {
     pub fn advance_to(&mut self, t: Time) {
         self.lines.advance_to(t);
+        self.prices.advance_to(t);
         self.progress.advance_to(t);
         self.dead.advance_to(t);
     }
     pub fn flush(&mut self) {
         self.lines.flush();
+        self.prices.flush();
         self.progress.flush();
         self.dead.flush();
     }
@@ -193,9 +274,10 @@ impl Versions {
 pub fn build(worker: &mut timely::worker::Worker) -> Graph {
     let outputs = Rc::new(RefCell::new(Outputs::default()));
     let probe = Handle::new();
-    let (lines, progress, dead) = worker.dataflow::<Time, _, _>(|scope| {
+    let (lines, prices, progress, dead) = worker.dataflow::<Time, _, _>(|scope| {
         let (lines_in, lines) = scope.new_collection::<Contribution, isize>();
-        let (progress_in, progress) = scope.new_collection::<(i32, i64), isize>();
+        let (prices_in, prices) = scope.new_collection::<(PriceFile, PriceFact), isize>();
+        let (progress_in, progress) = scope.new_collection::<(u8, i32, i64), isize>();
         let (dead_in, dead) = scope.new_collection::<DeadLetter, isize>();
 
         let stats = lines.reduce_named("ChargeStats", |_bench, charges, out| {
@@ -203,6 +285,45 @@ pub fn build(worker: &mut timely::worker::Worker) -> Graph {
                 out.push((s, 1));
             }
         });
+
+        // The current file per (source, scope): the latest effective date (ties: the later file
+        // name). A new file moves only its own scope's prices in or out.
+        let prices = prices.distinct();
+        let current = prices
+            .clone()
+            .map(|(f, _)| ((f.source, f.scope), (f.effective_from, f.source_file)))
+            .distinct()
+            .reduce_named("CurrentFile", |_scope, files, out| {
+                if let Some((latest, _)) = files.last() {
+                    out.push(((*latest).clone(), 1));
+                }
+            })
+            .map(|((source, scope), (effective_from, source_file))| PriceFile {
+                source,
+                scope,
+                effective_from,
+                source_file,
+            });
+        let ref_stats = prices
+            .semijoin(current)
+            .map(|(f, fact)| (fact.bench, (f.effective_from, f.source_file, fact.amount)))
+            .reduce_named("RefStats", |_bench, prices, out| {
+                // One current file per scope, so every entry shares effective date and file.
+                let amounts: Vec<(&Money, isize)> = prices.iter().map(|((_, _, a), n)| (a, *n)).collect();
+                if let (Some(s), Some(((eff, file, _), _))) = (charge_stats(&amounts, MONEY_SCALE), prices.first()) {
+                    out.push((
+                        RefStats { stats: s, effective_from: eff.clone(), source_file: file.clone() },
+                        1,
+                    ));
+                }
+            });
+        let sink = outputs.clone();
+        ref_stats
+            .inner
+            .exchange(|_| 0)
+            .as_collection()
+            .inspect(move |u| sink.borrow_mut().refs.push(u.clone()))
+            .probe_with(&probe);
 
         let sink = outputs.clone();
         stats
@@ -224,9 +345,9 @@ pub fn build(worker: &mut timely::worker::Worker) -> Graph {
             .as_collection()
             .inspect(move |u| sink.borrow_mut().dead.push(u.clone()))
             .probe_with(&probe);
-        (lines_in, progress_in, dead_in)
+        (lines_in, prices_in, progress_in, dead_in)
     });
-    Graph { lines, progress, dead, probe, outputs }
+    Graph { lines, prices, progress, dead, probe, outputs }
 }
 
 #[cfg(test)]

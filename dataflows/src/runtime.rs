@@ -7,15 +7,15 @@
 //! Restart: the progress file names a time T and offsets. Every worker replays its partitions
 //! from the start, holding its input at T until it has passed those offsets, so state is rebuilt
 //! and the sink, which drops output ≤ T, writes only what was not durable before.
-use crate::benchmarks::{self, Graph, Time, Versions};
+use crate::benchmarks::{self, Graph, Time, Versions, SRC_CLAIMS, SRC_PRICES};
 use crate::metrics::metrics;
 use crate::sink::{BenchmarksSink, SINK};
 use crate::{DataflowError, Result, WorkerConfig};
 use connectors::kafka::admin::partition_count;
 use connectors::kafka::source::{PartitionReader, SourceRecord};
 use connectors::objstore::{progress, Store};
-use schemas::records::ClaimLine;
-use schemas::topics::CLAIMS_LINES;
+use schemas::records::{ClaimLine, RefPrice};
+use schemas::topics::{CLAIMS_LINES, REFERENCE_PRICES};
 use schemas::DeadLetter;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub const DECODE_STAGE: &str = "claims.decode";
+pub const PRICES_STAGE: &str = "prices.decode";
 /// How far (ms) the output frontier may trail the open time before the partitions are paused.
 pub const PAUSE_AFTER_MS: u64 = 5_000;
 
@@ -50,36 +51,50 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
     let store = Store::open(&cfg.store)?;
     let prior = rt.block_on(progress::read(&store, SINK, &cfg.group))?;
     let t0 = prior.as_ref().map(|p| p.time).unwrap_or(0);
-    let replay_to: BTreeMap<i32, i64> = prior.as_ref().map(|p| p.offsets.clone()).unwrap_or_default();
 
     let mut graph = benchmarks::build(worker);
     let mut versions = Versions::default();
-    let mut sink = if index == 0 { Some(BenchmarksSink::open(cfg, store, rt.clone(), prior)?) } else { None };
+    let mut sink = if index == 0 { Some(BenchmarksSink::open(cfg, store, rt.clone(), prior.clone())?) } else { None };
 
-    let partitions = partition_count(&cfg.kafka, CLAIMS_LINES, Duration::from_secs(30))?;
-    let mine: BTreeMap<i32, i64> = (0..partitions).filter(|p| *p as usize % peers == index).map(|p| (p, 0)).collect();
-    let mut reader = PartitionReader::assign(&cfg.kafka, &cfg.group, CLAIMS_LINES, &mine)?;
-    // Partitions still replaying: those with durable output beyond offset 0.
-    let mut replaying: BTreeMap<i32, i64> =
-        mine.keys().filter_map(|p| replay_to.get(p).filter(|o| **o > 0).map(|o| (*p, *o))).collect();
-    if !replaying.is_empty() {
-        for p in mine.keys().filter(|p| !replaying.contains_key(p)) {
-            reader.set_partition_paused(*p, true)?;
+    // Both inputs of the graph: partition p of each topic belongs to worker p mod peers.
+    let mut sources = vec![];
+    for (src, topic) in [(SRC_CLAIMS, CLAIMS_LINES), (SRC_PRICES, REFERENCE_PRICES)] {
+        let partitions = partition_count(&cfg.kafka, topic, Duration::from_secs(30))?;
+        let mine: BTreeMap<i32, i64> =
+            (0..partitions).filter(|p| *p as usize % peers == index).map(|p| (p, 0)).collect();
+        let durable = prior.as_ref().map(|p| p.offsets_of(topic)).unwrap_or_default();
+        // Partitions still replaying: those with durable output beyond offset 0.
+        let replaying: BTreeMap<i32, i64> =
+            mine.keys().filter_map(|p| durable.get(p).filter(|o| **o > 0).map(|o| (*p, *o))).collect();
+        let reader = PartitionReader::assign(&cfg.kafka, &cfg.group, topic, &mine)?;
+        sources.push(Source { src, topic, reader, mine, replaying });
+    }
+    let replaying_any = sources.iter().any(|s| !s.replaying.is_empty());
+    if replaying_any {
+        for s in &sources {
+            for p in s.mine.keys().filter(|p| !s.replaying.contains_key(p)) {
+                s.reader.set_partition_paused(*p, true)?;
+            }
         }
     }
-    tracing::info!(partitions = ?mine.keys().collect::<Vec<_>>(), t0, replaying = replaying.len(), "worker started");
+    tracing::info!(
+        partitions = ?sources[0].mine.keys().collect::<Vec<_>>(),
+        t0,
+        replaying = sources.iter().map(|s| s.replaying.len()).sum::<usize>(),
+        "worker started"
+    );
 
     graph.advance_to(t0);
     let mut last_t = t0;
     let mut open_records = 0usize;
-    let mut held: Vec<SourceRecord> = vec![];
+    let mut held: Vec<(u8, SourceRecord)> = vec![];
     let mut batch: Vec<SourceRecord> = Vec::with_capacity(cfg.batch_max);
-    let mut next: BTreeMap<i32, i64> = BTreeMap::new();
+    let mut next: BTreeMap<(u8, i32), i64> = BTreeMap::new();
     let paused_gauge = metrics().paused.with_label_values(&[&index.to_string()]);
     let lag_gauge = metrics().frontier_lag_ms.with_label_values(&[&format!("benchmarks/{index}")]);
     loop {
         let stopping = stop.load(Ordering::Relaxed);
-        let replay = !replaying.is_empty();
+        let replay = sources.iter().any(|s| !s.replaying.is_empty());
         if !replay {
             // Time follows the wall clock in ticks (sooner when the open time is full), and a new
             // time opens only when the dataflow has finished the previous ones: arriving records
@@ -97,76 +112,86 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
             // Backpressure: a full open time stops reading (librdkafka's bounded prefetch queue
             // then stops fetching); a dataflow more than PAUSE_AFTER_MS behind also pauses the
             // partitions at the broker until it catches up.
-            if stopping || last_t.saturating_sub(frontier) > PAUSE_AFTER_MS {
-                reader.pause()?;
-            } else {
-                reader.resume()?;
+            let pause = stopping || last_t.saturating_sub(frontier) > PAUSE_AFTER_MS;
+            for s in sources.iter_mut() {
+                if pause {
+                    s.reader.pause()?;
+                } else {
+                    s.reader.resume()?;
+                }
             }
-            paused_gauge.set(reader.is_paused() as i64);
+            paused_gauge.set(sources[0].reader.is_paused() as i64);
         }
         let full = !replay && open_records >= cfg.batch_max;
-        batch.clear();
+        let mut batch_len = 0;
         if !replay {
-            batch.append(&mut held);
-        }
-        if !reader.is_paused() && !full {
-            let room = if replay { cfg.batch_max } else { cfg.batch_max.saturating_sub(open_records).max(1) };
-            if let Err(e) = reader.poll_batch(room, Duration::from_millis(if replay { 100 } else { 10 }), &mut batch) {
-                // librdkafka reconnects on its own; a broker outage is waited out, not fatal.
-                if !e.is_retryable() {
-                    return Err(e.into());
-                }
-                tracing::warn!(error = %e, "fetch failed; retrying");
-                std::thread::sleep(Duration::from_millis(200));
+            for (src, rec) in held.drain(..) {
+                batch_len += 1;
+                next.insert((src, rec.partition), rec.offset + 1);
+                ingest(&mut graph, &mut versions, src, rec);
             }
         }
-        let batch_len = batch.len();
-        open_records += batch_len;
-        for rec in batch.drain(..) {
-            if replay {
-                match replaying.get(&rec.partition) {
-                    Some(target) if rec.offset < *target => {}
-                    _ => {
-                        // Past the durable point: belongs after T; keep it until replay ends.
-                        if replaying.remove(&rec.partition).is_some() {
-                            reader.set_partition_paused(rec.partition, true)?;
+        for s in sources.iter_mut() {
+            batch.clear();
+            if !s.reader.is_paused() && !full {
+                let room = if replay { cfg.batch_max } else { cfg.batch_max.saturating_sub(open_records).max(1) };
+                let wait = Duration::from_millis(if replay { 50 } else { 5 });
+                if let Err(e) = s.reader.poll_batch(room, wait, &mut batch) {
+                    // librdkafka reconnects on its own; a broker outage is waited out, not fatal.
+                    if !e.is_retryable() {
+                        return Err(e.into());
+                    }
+                    tracing::warn!(error = %e, topic = s.topic, "fetch failed; retrying");
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            }
+            batch_len += batch.len();
+            open_records += batch.len();
+            for rec in batch.drain(..) {
+                if replay {
+                    match s.replaying.get(&rec.partition) {
+                        Some(target) if rec.offset < *target => {}
+                        _ => {
+                            // Past the durable point: belongs after T; keep it until replay ends.
+                            if s.replaying.remove(&rec.partition).is_some() {
+                                s.reader.set_partition_paused(rec.partition, true)?;
+                            }
+                            held.push((s.src, rec));
+                            continue;
                         }
-                        held.push(rec);
-                        continue;
+                    }
+                }
+                next.insert((s.src, rec.partition), rec.offset + 1);
+                ingest(&mut graph, &mut versions, s.src, rec);
+            }
+            if replay {
+                // A partition can also end its replay without a record at its target (e.g. caught up).
+                for (p, pos) in s.reader.positions()? {
+                    if let (Some(target), Some(pos)) = (s.replaying.get(&p), pos) {
+                        if pos >= *target {
+                            s.replaying.remove(&p);
+                            s.reader.set_partition_paused(p, true)?;
+                        }
                     }
                 }
             }
-            next.insert(rec.partition, rec.offset + 1);
-            ingest(&mut graph, &mut versions, rec);
         }
-        if replay {
-            // A partition can also end its replay without a record at its target (e.g. caught up).
-            for (p, pos) in reader.positions()? {
-                if let (Some(target), Some(pos)) = (replaying.get(&p), pos) {
-                    if pos >= *target {
-                        replaying.remove(&p);
-                        reader.set_partition_paused(p, true)?;
-                    }
-                }
-            }
-            if replaying.is_empty() {
-                tracing::info!(t0, "replay done");
-                for p in mine.keys() {
-                    reader.set_partition_paused(*p, false)?;
+        if replay && sources.iter().all(|s| s.replaying.is_empty()) {
+            tracing::info!(t0, "replay done");
+            for s in &sources {
+                for p in s.mine.keys() {
+                    s.reader.set_partition_paused(*p, false)?;
                 }
             }
         }
-        for (p, o) in std::mem::take(&mut next) {
-            graph.progress.update((p, o), 1);
+        for ((src, p), o) in std::mem::take(&mut next) {
+            graph.progress.update((src, p, o), 1);
         }
         let idle = batch_len == 0;
         graph.flush();
         // Park briefly when there was nothing to read, so an idle or paused worker does not spin.
-        worker.step_or_park(Some(if idle && (reader.is_paused() || full) {
-            Duration::from_millis(1)
-        } else {
-            Duration::ZERO
-        }));
+        let paused = sources.iter().all(|s| s.reader.is_paused());
+        worker.step_or_park(Some(if idle && (paused || full) { Duration::from_millis(1) } else { Duration::ZERO }));
         if let Some(s) = sink.as_mut() {
             s.step(&graph, false)?;
         }
@@ -176,8 +201,57 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
     }
 }
 
-/// Decodes one record into the graph, or into the dead-letter collection with the reason.
-fn ingest(graph: &mut Graph, versions: &mut Versions, rec: SourceRecord) {
+/// One input topic of the graph as read by this worker.
+struct Source {
+    src: u8,
+    topic: &'static str,
+    reader: PartitionReader,
+    mine: BTreeMap<i32, i64>,
+    /// Partition → offset through which output is already durable (replay in progress).
+    replaying: BTreeMap<i32, i64>,
+}
+
+/// Decodes one record of source `src` into the graph, or into the dead letters with the reason.
+fn ingest(graph: &mut Graph, versions: &mut Versions, src: u8, rec: SourceRecord) {
+    if src == SRC_PRICES {
+        return ingest_price(graph, rec);
+    }
+    ingest_claim(graph, versions, rec)
+}
+
+fn ingest_price(graph: &mut Graph, rec: SourceRecord) {
+    metrics().records.with_label_values(&[PRICES_STAGE, "in"]).inc();
+    match schemas::decode::<RefPrice>(&rec.payload) {
+        Ok(p) => {
+            // Only CPT/HCPCS prices become benchmarks; the rest is reference data for later stages.
+            if let Some(fact) = benchmarks::price_fact(&p) {
+                graph.prices.update(fact, 1);
+            }
+            metrics().records.with_label_values(&[PRICES_STAGE, "out"]).inc();
+        }
+        Err(e) => dead_letter(graph, PRICES_STAGE, REFERENCE_PRICES, e.to_string(), rec),
+    }
+}
+
+fn dead_letter(graph: &mut Graph, stage: &str, topic: &str, error: String, rec: SourceRecord) {
+    tracing::warn!(topic, partition = rec.partition, offset = rec.offset, %error, "dead letter");
+    graph.dead.update(
+        DeadLetter {
+            stage: stage.into(),
+            error,
+            source_topic: topic.into(),
+            source_partition: rec.partition,
+            source_offset: rec.offset,
+            key: rec.key,
+            payload: rec.payload,
+            at: now_ms() as i64,
+        },
+        1,
+    );
+}
+
+/// Decodes one claim line into the graph.
+fn ingest_claim(graph: &mut Graph, versions: &mut Versions, rec: SourceRecord) {
     metrics().records.with_label_values(&[DECODE_STAGE, "in"]).inc();
     let lines = &mut graph.lines;
     let applied = schemas::decode::<ClaimLine>(&rec.payload).map_err(|e| e.to_string()).and_then(|line| {
@@ -198,22 +272,7 @@ fn ingest(graph: &mut Graph, versions: &mut Versions, rec: SourceRecord) {
     });
     match applied {
         Ok(()) => metrics().records.with_label_values(&[DECODE_STAGE, "out"]).inc(),
-        Err(e) => {
-            tracing::warn!(partition = rec.partition, offset = rec.offset, error = %e, "dead letter");
-            graph.dead.update(
-                DeadLetter {
-                    stage: DECODE_STAGE.into(),
-                    error: e,
-                    source_topic: CLAIMS_LINES.into(),
-                    source_partition: rec.partition,
-                    source_offset: rec.offset,
-                    key: rec.key,
-                    payload: rec.payload,
-                    at: now_ms() as i64,
-                },
-                1,
-            );
-        }
+        Err(e) => dead_letter(graph, DECODE_STAGE, CLAIMS_LINES, e, rec),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Worker 0's sink for the benchmarks dataflow: the `benchmarks` topic (compacted, latest value
 //! per key), the `tables/benchmarks` Parquet changelog, dead letters, then the progress file and
 //! the consumer-group commit — in that order, so a commit never runs ahead of durable output.
-use crate::benchmarks::{BenchKey, Graph, Time, Update};
+use crate::benchmarks::{BenchKey, Graph, RefBench, RefStats, Time, Update, SRC_CLAIMS};
 use crate::metrics::metrics;
 use crate::{Result, WorkerConfig};
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
@@ -10,7 +10,7 @@ use connectors::kafka::source::OffsetCommitter;
 use connectors::objstore::progress::{self, SinkProgress};
 use connectors::objstore::{parquet, Store};
 use rust_decimal::Decimal;
-use schemas::topics::{BENCHMARKS, CLAIMS_LINES, DLQ};
+use schemas::topics::{BENCHMARKS, CLAIMS_LINES, DLQ, REFERENCE_PRICES};
 use schemas::Benchmark;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,7 +30,8 @@ pub struct BenchmarksSink {
     skip_through: Option<Time>,
     progress: SinkProgress,
     offsets_dirty: bool,
-    pending: Vec<Update<(BenchKey, ChargeStats)>>,
+    /// Benchmark versions not yet in a Parquet file, with their time and diff.
+    pending: Vec<(Benchmark, Time, isize)>,
     pending_since: Option<Instant>,
     roll_rows: usize,
     roll_interval: Duration,
@@ -95,16 +96,18 @@ impl BenchmarksSink {
     fn take_complete(&mut self, graph: &Graph, frontier: Time) -> Result<()> {
         let skip = self.skip_through;
         let fresh = |t: Time| skip.is_none_or(|s| t > s);
-        let (stats, prog, dead) = {
+        let (stats, refs, prog, dead) = {
             let mut out = graph.outputs.borrow_mut();
             (
                 drain_before(&mut out.stats, frontier),
+                drain_before(&mut out.refs, frontier),
                 drain_before(&mut out.progress, frontier),
                 drain_before(&mut out.dead, frontier),
             )
         };
-        for ((p, o), _, _) in prog {
-            let e = self.progress.offsets.entry(p).or_insert(0);
+        for ((src, p, o), _, _) in prog {
+            let topic = if src == SRC_CLAIMS { CLAIMS_LINES } else { REFERENCE_PRICES };
+            let e = self.progress.offsets_mut(topic).entry(p).or_insert(0);
             if o > *e {
                 *e = o;
                 self.offsets_dirty = true;
@@ -119,38 +122,43 @@ impl BenchmarksSink {
             metrics().dead_letters.with_label_values(&[d.stage.as_str()]).inc();
         }
         let mut stats: Vec<_> = stats.into_iter().filter(|(_, t, _)| fresh(*t)).collect();
-        if stats.is_empty() {
+        let mut refs: Vec<_> = refs.into_iter().filter(|(_, t, _)| fresh(*t)).collect();
+        if stats.is_empty() && refs.is_empty() {
             return Ok(());
         }
         stats.sort_by(|a, b| (&a.0 .0, a.1, a.2).cmp(&(&b.0 .0, b.1, b.2)));
-        self.produce_latest(&stats)?;
-        metrics().records.with_label_values(&["benchmarks", "out"]).inc_by(stats.len() as u64);
+        refs.sort_by(|a, b| (&a.0 .0, a.1, a.2).cmp(&(&b.0 .0, b.1, b.2)));
+        let versions: Vec<(Benchmark, Time, isize)> = stats
+            .iter()
+            .map(|((k, s), t, d)| (benchmark(k, Some(s), *t), *t, *d))
+            .chain(refs.iter().map(|((k, s), t, d)| (ref_benchmark(k, Some(s), *t), *t, *d)))
+            .collect();
+        self.produce_latest(&versions)?;
+        metrics().records.with_label_values(&["benchmarks", "out"]).inc_by(versions.len() as u64);
         if self.pending_since.is_none() {
             self.pending_since = Some(Instant::now());
         }
-        self.pending.extend(stats);
+        self.pending.extend(versions);
         Ok(())
     }
 
-    /// Produces, per key, its state at the latest time among `sorted` (key, time, diff order):
-    /// the asserted version, or a tombstone when the key no longer exists.
-    fn produce_latest(&mut self, sorted: &[Update<(BenchKey, ChargeStats)>]) -> Result<()> {
+    /// Produces, per key, its state at the latest time among `sorted` (grouped by key, then time
+    /// and diff order): the asserted version, or a tombstone when the key no longer exists.
+    fn produce_latest(&mut self, sorted: &[(Benchmark, Time, isize)]) -> Result<()> {
         let mut i = 0;
         while i < sorted.len() {
-            let key = &sorted[i].0 .0;
-            let mut j = i;
-            while j < sorted.len() && &sorted[j].0 .0 == key {
+            let key = sorted[i].0.key();
+            let mut j = i + 1;
+            while j < sorted.len() && sorted[j].0.key() == key {
                 j += 1;
             }
             let last_t = sorted[j - 1].1;
-            let current = sorted[i..j].iter().find(|(_, t, d)| *t == last_t && *d > 0);
-            let b = benchmark(key, current.map(|u| &u.0 .1), last_t);
-            match current {
-                Some(_) => {
-                    let bytes = schemas::encode(&b)?;
-                    self.producer.send(BENCHMARKS, b.key().as_bytes(), Some(&bytes))?;
+            match sorted[i..j].iter().find(|(_, t, d)| *t == last_t && *d > 0) {
+                Some((b, _, _)) => {
+                    let bytes = schemas::encode(b)?;
+                    self.producer.send(BENCHMARKS, key.as_bytes(), Some(&bytes))?;
                 }
-                None => self.producer.send(BENCHMARKS, b.key().as_bytes(), None)?,
+                None => self.producer.send(BENCHMARKS, key.as_bytes(), None)?,
             }
             i = j;
         }
@@ -173,6 +181,10 @@ impl BenchmarksSink {
         self.progress.time = through;
         self.rt.block_on(progress::write(&self.store, SINK, self.committer.group(), &self.progress))?;
         self.committer.commit(CLAIMS_LINES, &self.progress.offsets)?;
+        let prices = self.progress.offsets_of(REFERENCE_PRICES);
+        if !prices.is_empty() {
+            self.committer.commit(REFERENCE_PRICES, &prices)?;
+        }
         self.pending.clear();
         self.pending_since = None;
         self.offsets_dirty = false;
@@ -201,26 +213,55 @@ fn part_time(path: &str) -> Option<Time> {
 }
 
 pub fn benchmark(key: &BenchKey, stats: Option<&ChargeStats>, time: Time) -> Benchmark {
-    let s = stats.cloned().unwrap_or(ChargeStats {
-        count: 0,
-        min: Decimal::ZERO,
-        median: Decimal::ZERO,
-        p90: Decimal::ZERO,
-        max: Decimal::ZERO,
-        mean: Decimal::ZERO,
-    });
+    let s = stats.cloned().unwrap_or_else(empty_stats);
     Benchmark {
         code: key.code(),
         modifier: key.modifier(),
         place_of_service: key.place_of_service(),
         scope: "observed".into(),
+        kind: "charge".into(),
+        source: "claims".into(),
         count: s.count,
         min: s.min,
         median: s.median,
         p90: s.p90,
         max: s.max,
         mean: s.mean,
+        effective_from: None,
+        source_file: None,
         as_of: time as i64,
+    }
+}
+
+pub fn ref_benchmark(key: &RefBench, stats: Option<&RefStats>, time: Time) -> Benchmark {
+    let s = stats.map(|r| r.stats.clone()).unwrap_or_else(empty_stats);
+    Benchmark {
+        code: key.code.clone(),
+        modifier: key.modifier.clone(),
+        place_of_service: String::new(),
+        scope: key.scope.clone(),
+        kind: key.kind.clone(),
+        source: key.source.clone(),
+        count: s.count,
+        min: s.min,
+        median: s.median,
+        p90: s.p90,
+        max: s.max,
+        mean: s.mean,
+        effective_from: stats.map(|r| r.effective_from.clone()),
+        source_file: stats.map(|r| r.source_file.clone()),
+        as_of: time as i64,
+    }
+}
+
+fn empty_stats() -> ChargeStats {
+    ChargeStats {
+        count: 0,
+        min: Decimal::ZERO,
+        median: Decimal::ZERO,
+        p90: Decimal::ZERO,
+        max: Decimal::ZERO,
+        mean: Decimal::ZERO,
     }
 }
 
@@ -228,21 +269,26 @@ fn money(values: impl Iterator<Item = Decimal>) -> Result<ArrayRef> {
     Ok(schemas::arrow::money_array(values.map(Some))?)
 }
 
-fn to_batch(rows: &[Update<(BenchKey, ChargeStats)>]) -> Result<RecordBatch> {
-    let s = |f: fn(&BenchKey) -> String| -> ArrayRef {
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| f(&r.0 .0))))
+fn to_batch(rows: &[(Benchmark, Time, isize)]) -> Result<RecordBatch> {
+    let s = |f: fn(&Benchmark) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| f(&r.0))))
     };
+    let o = |f: fn(&Benchmark) -> Option<&str>| -> ArrayRef { Arc::new(StringArray::from_iter(rows.iter().map(|r| f(&r.0)))) };
     let cols: Vec<ArrayRef> = vec![
-        s(BenchKey::code),
-        s(BenchKey::modifier),
-        s(BenchKey::place_of_service),
-        Arc::new(StringArray::from_iter_values(rows.iter().map(|_| "observed"))),
-        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0 .1.count))),
-        money(rows.iter().map(|r| r.0 .1.min))?,
-        money(rows.iter().map(|r| r.0 .1.median))?,
-        money(rows.iter().map(|r| r.0 .1.p90))?,
-        money(rows.iter().map(|r| r.0 .1.max))?,
-        money(rows.iter().map(|r| r.0 .1.mean))?,
+        s(|b| &b.code),
+        s(|b| &b.modifier),
+        s(|b| &b.place_of_service),
+        s(|b| &b.scope),
+        s(|b| &b.kind),
+        s(|b| &b.source),
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0.count))),
+        money(rows.iter().map(|r| r.0.min))?,
+        money(rows.iter().map(|r| r.0.median))?,
+        money(rows.iter().map(|r| r.0.p90))?,
+        money(rows.iter().map(|r| r.0.max))?,
+        money(rows.iter().map(|r| r.0.mean))?,
+        o(|b| b.effective_from.as_deref()),
+        o(|b| b.source_file.as_deref()),
         Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1 as i64))),
         Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.2 as i64))),
     ];
@@ -276,7 +322,13 @@ mod tests {
         for p in [&kept, &orphan] {
             rt.block_on(store.put(p, bytes::Bytes::from_static(b"x"))).unwrap();
         }
-        let prior = SinkProgress { time: 1_500, topic: CLAIMS_LINES.into(), offsets: [(0, 7)].into(), files: 1 };
+        let prior = SinkProgress {
+            time: 1_500,
+            topic: CLAIMS_LINES.into(),
+            offsets: [(0, 7)].into(),
+            files: 1,
+            ..Default::default()
+        };
         let sink = BenchmarksSink::open(&cfg, store.clone(), rt.clone(), Some(prior.clone())).unwrap();
         assert_eq!(sink.progress(), &prior);
         assert!(rt.block_on(store.exists(&kept)).unwrap());

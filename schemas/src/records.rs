@@ -131,20 +131,35 @@ pub struct Benchmark {
     pub modifier: String,
     pub place_of_service: String,
     pub scope: String,
+    #[serde(default = "charge_kind")]
+    pub kind: String,
+    #[serde(default = "claims_source")]
+    pub source: String,
     pub count: i64,
     pub min: Decimal,
     pub median: Decimal,
     pub p90: Decimal,
     pub max: Decimal,
     pub mean: Decimal,
+    #[serde(default)]
+    pub effective_from: Option<String>,
+    #[serde(default)]
+    pub source_file: Option<String>,
     pub as_of: i64,
 }
 record!(Benchmark, "Benchmark", 8, "benchmark.avsc");
 
+fn charge_kind() -> String {
+    "charge".into()
+}
+fn claims_source() -> String {
+    "claims".into()
+}
+
 impl Benchmark {
-    /// The topic key: one compacted entry per code and scope.
+    /// The topic key: one compacted entry per code, scope and kind of amount.
     pub fn key(&self) -> String {
-        format!("{}|{}|{}|{}", self.code, self.modifier, self.place_of_service, self.scope)
+        format!("{}|{}|{}|{}|{}", self.code, self.modifier, self.place_of_service, self.scope, self.kind)
     }
     fn check(&self) -> Result<(), SchemaError> {
         Ok(())
@@ -440,15 +455,53 @@ mod tests {
             modifier: String::new(),
             place_of_service: "11".into(),
             scope: "observed".into(),
+            kind: "charge".into(),
+            source: "claims".into(),
             count: 3,
             min: Decimal::ONE,
             median: Decimal::TWO,
             p90: Decimal::TEN,
             max: Decimal::TEN,
             mean: Decimal::from_str("4.3333").unwrap(),
+            effective_from: None,
+            source_file: None,
             as_of: 17,
         };
         assert_eq!(decode::<Benchmark>(&encode(&b).unwrap()).unwrap(), b);
+        let p = RefPrice {
+            source: "MRF".into(),
+            code: "99213".into(),
+            code_type: "CPT".into(),
+            modifier: None,
+            scope: "hospital:General".into(),
+            payer: Some("Acme | PPO".into()),
+            setting: Some("outpatient".into()),
+            amount_kind: "negotiated".into(),
+            amount: Decimal::from_str("112.50").unwrap(),
+            effective_from: "2026-01-01".into(),
+            effective_to: None,
+            source_file: "mrf.csv".into(),
+        };
+        assert_eq!(decode::<RefPrice>(&encode(&p).unwrap()).unwrap(), p);
+        let e = RefEdit {
+            kind: "ptp".into(),
+            code: "80053".into(),
+            code2: Some("82947".into()),
+            modifier_indicator: Some("0".into()),
+            mue_limit: None,
+            mue_adjudication: None,
+            description: None,
+            effective_from: "1996-01-01".into(),
+            effective_to: None,
+            source_file: "ptp.txt".into(),
+        };
+        assert_eq!(decode::<RefEdit>(&encode(&e).unwrap()).unwrap(), e);
+        let mut bad = e.clone();
+        bad.modifier_indicator = Some("3".into());
+        assert!(bad.validate().unwrap_err().to_string().contains("modifier_indicator"));
+        let mut bad = p.clone();
+        bad.effective_from = "1/1/2026".into();
+        assert!(bad.validate().unwrap_err().to_string().contains("effective_from"));
         let d = DeadLetter {
             stage: "decode".into(),
             error: "bad".into(),

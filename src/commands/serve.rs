@@ -16,6 +16,7 @@ pub async fn serve(
         producer: Arc::new(Sink::new(&cfg.kafka())?),
         watched: cfg.watched(),
         max_upload_bytes: cfg.api.max_upload_bytes,
+        max_feed_bytes: cfg.api.max_feed_bytes,
     };
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;

@@ -17,6 +17,11 @@ pub type KeyValue = (Option<Vec<u8>>, Option<Vec<u8>>);
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_billstream");
 
+/// A file of the public test data (`../shared/data` next to the repository).
+pub fn shared(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel)
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -82,6 +87,21 @@ impl Broker {
         let out = b.cli(&[], &["topics", "create"]);
         assert!(out.contains("created 13 topic(s)"), "{out}");
         b
+    }
+
+    /// Runs the CLI to completion against this broker: (exit code, stdout, stderr).
+    pub fn cli_status(&self, env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(BIN)
+            .env("BILLSTREAM__KAFKA__BROKERS", &self.brokers)
+            .envs(env.iter().copied())
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     }
 
     /// Runs the CLI to completion against this broker; returns stdout, panics on failure.
@@ -240,14 +260,21 @@ pub fn reqwest_blocking(url: &str) -> String {
     rt.block_on(async { reqwest::get(url).await.unwrap().text().await.unwrap() })
 }
 
-/// Sum of `kafka_consumergroup_lag` for `group` and the number of partitions reported.
+/// Sum of `kafka_consumergroup_lag` for `group` on `claims.lines` and the number of partitions
+/// reported.
 pub fn lag_from_metrics(text: &str, group: &str) -> (i64, usize) {
+    topic_lag_from_metrics(text, group, "claims.lines")
+}
+
+/// Sum of `kafka_consumergroup_lag` for `group` on `topic` and the number of partitions reported.
+pub fn topic_lag_from_metrics(text: &str, group: &str, topic: &str) -> (i64, usize) {
     let mut sum = 0;
     let mut n = 0;
-    for line in text
-        .lines()
-        .filter(|l| l.starts_with("kafka_consumergroup_lag{") && l.contains(&format!("consumergroup=\"{group}\"")))
-    {
+    for line in text.lines().filter(|l| {
+        l.starts_with("kafka_consumergroup_lag{")
+            && l.contains(&format!("consumergroup=\"{group}\""))
+            && l.contains(&format!("topic=\"{topic}\""))
+    }) {
         sum += line.rsplit(' ').next().unwrap().parse::<i64>().unwrap();
         n += 1;
     }

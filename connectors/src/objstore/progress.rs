@@ -16,6 +16,25 @@ pub struct SinkProgress {
     pub offsets: BTreeMap<i32, i64>,
     /// Parquet files written so far (a count, for operators).
     pub files: u64,
+    /// Offsets of the sink's other source topics, by topic.
+    #[serde(default)]
+    pub other_topics: BTreeMap<String, BTreeMap<i32, i64>>,
+}
+
+impl SinkProgress {
+    /// Partition → next offset of `topic`, whether it is the main topic or another.
+    pub fn offsets_of(&self, topic: &str) -> BTreeMap<i32, i64> {
+        if topic == self.topic {
+            return self.offsets.clone();
+        }
+        self.other_topics.get(topic).cloned().unwrap_or_default()
+    }
+    pub fn offsets_mut(&mut self, topic: &str) -> &mut BTreeMap<i32, i64> {
+        if topic == self.topic {
+            return &mut self.offsets;
+        }
+        self.other_topics.entry(topic.to_string()).or_default()
+    }
 }
 
 fn path(sink: &str, group: &str) -> String {
