@@ -57,7 +57,11 @@ impl Default for Config {
                 roll_rows: 100_000,
                 roll_interval_ms: 1_000,
             },
-            api: ApiSection { listen: "127.0.0.1:8080".into(), max_upload_bytes: 25 * 1024 * 1024, max_feed_bytes: 4 << 30 },
+            api: ApiSection {
+                listen: "127.0.0.1:8080".into(),
+                max_upload_bytes: 25 * 1024 * 1024,
+                max_feed_bytes: 4 << 30,
+            },
             embedded: EmbeddedSection { data_dir: ".billstream".into(), broker_port: 9092, demo_lines: 20_000 },
         }
     }

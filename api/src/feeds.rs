@@ -50,7 +50,9 @@ pub async fn post_feed(
     let mut files: Vec<PathBuf> = vec![];
     if is_form {
         let mut form = Multipart::from_request(req, &s).await.map_err(|e| ApiError::BadRequest(e.to_string()))?;
-        while let Some(mut field) = form.next_field().await.map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))? {
+        while let Some(mut field) =
+            form.next_field().await.map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))?
+        {
             if field.name() != Some("file") {
                 return Err(ApiError::BadRequest(format!("unknown form field {:?} (expected file)", field.name())));
             }
@@ -92,7 +94,11 @@ pub async fn post_feed(
         dry_run: q.dry_run,
         format,
         scope: q.scope.clone(),
-        localities: q.locality.as_deref().map(|l| l.split(',').map(|s| s.trim().to_string()).collect()).unwrap_or_default(),
+        localities: q
+            .locality
+            .as_deref()
+            .map(|l| l.split(',').map(|s| s.trim().to_string()).collect())
+            .unwrap_or_default(),
     };
     let kafka = s.kafka.clone();
     let summaries = tokio::task::spawn_blocking(move || -> Result<Vec<connectors::ingest::FileSummary>> {

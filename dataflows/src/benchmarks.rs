@@ -311,10 +311,7 @@ pub fn build(worker: &mut timely::worker::Worker) -> Graph {
                 // One current file per scope, so every entry shares effective date and file.
                 let amounts: Vec<(&Money, isize)> = prices.iter().map(|((_, _, a), n)| (a, *n)).collect();
                 if let (Some(s), Some(((eff, file, _), _))) = (charge_stats(&amounts, MONEY_SCALE), prices.first()) {
-                    out.push((
-                        RefStats { stats: s, effective_from: eff.clone(), source_file: file.clone() },
-                        1,
-                    ));
+                    out.push((RefStats { stats: s, effective_from: eff.clone(), source_file: file.clone() }, 1));
                 }
             });
         let sink = outputs.clone();

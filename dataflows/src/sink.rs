@@ -273,7 +273,9 @@ fn to_batch(rows: &[(Benchmark, Time, isize)]) -> Result<RecordBatch> {
     let s = |f: fn(&Benchmark) -> &str| -> ArrayRef {
         Arc::new(StringArray::from_iter_values(rows.iter().map(|r| f(&r.0))))
     };
-    let o = |f: fn(&Benchmark) -> Option<&str>| -> ArrayRef { Arc::new(StringArray::from_iter(rows.iter().map(|r| f(&r.0)))) };
+    let o = |f: fn(&Benchmark) -> Option<&str>| -> ArrayRef {
+        Arc::new(StringArray::from_iter(rows.iter().map(|r| f(&r.0))))
+    };
     let cols: Vec<ArrayRef> = vec![
         s(|b| &b.code),
         s(|b| &b.modifier),

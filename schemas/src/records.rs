@@ -272,7 +272,10 @@ impl RefEdit {
 /// `YYYY-MM-DD` by shape (digits and dashes in place).
 pub fn is_iso_date(s: &str) -> bool {
     let d = s.as_bytes();
-    d.len() == 10 && d[4] == b'-' && d[7] == b'-' && d.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    d.len() == 10
+        && d[4] == b'-'
+        && d[7] == b'-'
+        && d.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 /// A record or bytes that could not be processed (see `avro/dead_letter.avsc`).

@@ -96,7 +96,7 @@ fn print_summary(summaries: &[FileSummary], dry_run: bool, topic: &str) {
             e.0 += 1;
         }
         let mut reasons: Vec<_> = reasons.into_iter().collect();
-        reasons.sort_by(|a, b| b.1 .0.cmp(&a.1 .0));
+        reasons.sort_by_key(|r| std::cmp::Reverse(r.1 .0));
         for (reason, (n, at)) in reasons.into_iter().take(10) {
             println!("{}: rejected {n}× (first at {at}): {reason}", s.file);
         }
