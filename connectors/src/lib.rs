@@ -5,9 +5,15 @@
 //! producer whose `flush` says whether everything sent is durable; `lag.rs` committed offsets
 //! against high watermarks), `objstore/` (`store.rs` a local directory or an S3 endpoint behind
 //! one `ObjectStore`; `blobs.rs` content-addressed documents; `parquet.rs` Parquet files of Arrow
-//! batches; `progress.rs` the sink's durable progress: dataflow time + source offsets).
+//! batches; `progress.rs` the sink's durable progress: dataflow time + source offsets per topic).
+//! Formats, one folder or file per outside format: `x12/` (837P/837I/835), `fhir/` (Claim/EOB),
+//! `csv_claims/` (Tuva and Billstream CSV), `cms/` (hospital MRFs in `mrf/`, TiC, PFS+GPCI, CLFS,
+//! OPPS, NCCI PTP/MUE, HCPCS); `feed.rs` the loader contract (`Item`, `Tally`, `LoadError`) and
+//! `ingest.rs` format detection plus producing a loader's records, rejects and dead letters.
 //!
-//! Invariants: offsets are committed to a consumer group only after the sinks are durable past
+//! Invariants: loaders stream (bounded memory whatever the file size), never produce a record that
+//! fails `Record::validate`, and say where and why for every record they reject; money is parsed
+//! from text into `Decimal`, never through f64. Offsets are committed to a consumer group only after the sinks are durable past
 //! them (the caller's job, helped by `SinkProgress`); nothing here retries silently — errors carry
 //! `is_retryable` so the runtime decides.
 

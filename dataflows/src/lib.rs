@@ -2,8 +2,9 @@
 //!
 //! Files: `benchmarks.rs` (the graph: claim-line contributions → charge statistics per code,
 //! modifier and place of service; `Versions`, the per-worker upsert state that turns a
-//! replacement or void into a retraction), `runtime.rs` (the worker loop: Kafka
-//! partitions assigned by worker index, backpressure, replay on restart), `sink.rs` (worker 0:
+//! replacement or void into a retraction; reference prices → statistics per code, scope and kind
+//! over the current file of each source and scope), `runtime.rs` (the worker loop: partitions of
+//! `claims.lines` and `reference.prices` assigned by worker index, backpressure, replay on restart), `sink.rs` (worker 0:
 //! benchmarks topic, Parquet table, dead letters, progress file, offset commits), `inproc.rs`
 //! (the same graph fed from memory: benchmarks and one-shot use), `metrics.rs`, `config.rs`;
 //! `intake/` (documents → OCR words → line items: `graph.rs` the OCR graph with pages spread over
