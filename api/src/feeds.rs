@@ -58,33 +58,13 @@ pub async fn post_feed(
             }
             let name = safe_name(field.file_name().unwrap_or("feed"), files.len());
             let path = dir.path().join(&name);
-            let mut out = tokio::fs::File::create(&path).await.map_err(spool_error)?;
-            let mut size = 0usize;
-            while let Some(chunk) = field.chunk().await.map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))? {
-                size += chunk.len();
-                if size > limit {
-                    return Err(too_large(limit));
-                }
-                out.write_all(&chunk).await.map_err(spool_error)?;
-            }
-            out.flush().await.map_err(spool_error)?;
+            spool(&mut field, &path, limit).await?;
             files.push(path);
         }
     } else {
         let name = safe_name(q.filename.as_deref().unwrap_or("feed"), 0);
         let path = dir.path().join(&name);
-        let mut out = tokio::fs::File::create(&path).await.map_err(spool_error)?;
-        let mut stream = Body::into_data_stream(req.into_body());
-        let mut size = 0usize;
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("body: {e}")))?;
-            size += chunk.len();
-            if size > limit {
-                return Err(too_large(limit));
-            }
-            out.write_all(&chunk).await.map_err(spool_error)?;
-        }
-        out.flush().await.map_err(spool_error)?;
+        spool(&mut Body::into_data_stream(req.into_body()), &path, limit).await?;
         files.push(path);
     }
     if files.is_empty() {
@@ -141,6 +121,26 @@ fn safe_name(name: &str, i: usize) -> String {
         // Several form files may share a name; keep them apart without changing the cited name much.
         format!("{i}-{base}")
     }
+}
+
+/// Writes a body or form field to `path` as it arrives, refusing more than `limit` bytes.
+async fn spool<E: std::fmt::Display>(
+    stream: &mut (impl futures::Stream<Item = std::result::Result<bytes::Bytes, E>> + Unpin),
+    path: &std::path::Path,
+    limit: usize,
+) -> Result<()> {
+    let mut out = tokio::fs::File::create(path).await.map_err(spool_error)?;
+    let mut size = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("body: {e}")))?;
+        size += chunk.len();
+        if size > limit {
+            return Err(too_large(limit));
+        }
+        out.write_all(&chunk).await.map_err(spool_error)?;
+    }
+    out.flush().await.map_err(spool_error)?;
+    Ok(())
 }
 
 fn spool_error(e: std::io::Error) -> ApiError {

@@ -274,9 +274,8 @@ impl Versions {
 pub fn build(worker: &mut timely::worker::Worker) -> Graph {
     let outputs = Rc::new(RefCell::new(Outputs::default()));
     let probe = Handle::new();
-    let (lines, prices, progress, dead) = worker.dataflow::<Time, _, _>(|scope| {
+    let (lines, progress, dead) = worker.dataflow::<Time, _, _>(|scope| {
         let (lines_in, lines) = scope.new_collection::<Contribution, isize>();
-        let (prices_in, prices) = scope.new_collection::<(PriceFile, PriceFact), isize>();
         let (progress_in, progress) = scope.new_collection::<(u8, i32, i64), isize>();
         let (dead_in, dead) = scope.new_collection::<DeadLetter, isize>();
 
@@ -285,7 +284,32 @@ pub fn build(worker: &mut timely::worker::Worker) -> Graph {
                 out.push((s, 1));
             }
         });
-
+        let sink = outputs.clone();
+        stats
+            .inner
+            .exchange(|_| 0)
+            .as_collection()
+            .inspect(move |u| sink.borrow_mut().stats.push(u.clone()))
+            .probe_with(&probe);
+        let sink = outputs.clone();
+        progress
+            .inner
+            .exchange(|_| 0)
+            .as_collection()
+            .inspect(move |u| sink.borrow_mut().progress.push(*u))
+            .probe_with(&probe);
+        let sink = outputs.clone();
+        dead.inner
+            .exchange(|_| 0)
+            .as_collection()
+            .inspect(move |u| sink.borrow_mut().dead.push(u.clone()))
+            .probe_with(&probe);
+        (lines_in, progress_in, dead_in)
+    });
+    // Reference prices in a dataflow of their own on the same clock and probe: its operators are
+    // not stepped with every batch of claim lines (the claims path stays at its measured speed).
+    let prices = worker.dataflow::<Time, _, _>(|scope| {
+        let (prices_in, prices) = scope.new_collection::<(PriceFile, PriceFact), isize>();
         // The current file per (source, scope): the latest effective date (ties: the later file
         // name). A new file moves only its own scope's prices in or out.
         let prices = prices.distinct();
@@ -321,28 +345,7 @@ pub fn build(worker: &mut timely::worker::Worker) -> Graph {
             .as_collection()
             .inspect(move |u| sink.borrow_mut().refs.push(u.clone()))
             .probe_with(&probe);
-
-        let sink = outputs.clone();
-        stats
-            .inner
-            .exchange(|_| 0)
-            .as_collection()
-            .inspect(move |u| sink.borrow_mut().stats.push(u.clone()))
-            .probe_with(&probe);
-        let sink = outputs.clone();
-        progress
-            .inner
-            .exchange(|_| 0)
-            .as_collection()
-            .inspect(move |u| sink.borrow_mut().progress.push(*u))
-            .probe_with(&probe);
-        let sink = outputs.clone();
-        dead.inner
-            .exchange(|_| 0)
-            .as_collection()
-            .inspect(move |u| sink.borrow_mut().dead.push(u.clone()))
-            .probe_with(&probe);
-        (lines_in, prices_in, progress_in, dead_in)
+        prices_in
     });
     Graph { lines, prices, progress, dead, probe, outputs }
 }

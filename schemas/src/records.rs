@@ -200,15 +200,7 @@ impl RefPrice {
         if self.amount.is_sign_negative() {
             return bad("amount", format!("{} is negative", self.amount));
         }
-        if !is_iso_date(&self.effective_from) {
-            return bad("effective_from", format!("{:?} is not YYYY-MM-DD", self.effective_from));
-        }
-        if let Some(to) = &self.effective_to {
-            if !is_iso_date(to) {
-                return bad("effective_to", format!("{to:?} is not YYYY-MM-DD"));
-            }
-        }
-        Ok(())
+        check_dates("RefPrice", &self.effective_from, self.effective_to.as_deref())
     }
 }
 
@@ -257,15 +249,22 @@ impl RefEdit {
         if self.code.trim().is_empty() {
             return bad("code", "empty".into());
         }
-        if !is_iso_date(&self.effective_from) {
-            return bad("effective_from", format!("{:?} is not YYYY-MM-DD", self.effective_from));
+        check_dates("RefEdit", &self.effective_from, self.effective_to.as_deref())
+    }
+}
+
+/// Effective dates of reference records: `from` required, `to` optional, both `YYYY-MM-DD`.
+fn check_dates(record: &'static str, from: &str, to: Option<&str>) -> Result<(), SchemaError> {
+    if !is_iso_date(from) {
+        let reason = format!("{from:?} is not YYYY-MM-DD");
+        return Err(SchemaError::Invalid { record, field: "effective_from", reason });
+    }
+    match to {
+        Some(to) if !is_iso_date(to) => {
+            let reason = format!("{to:?} is not YYYY-MM-DD");
+            Err(SchemaError::Invalid { record, field: "effective_to", reason })
         }
-        if let Some(to) = &self.effective_to {
-            if !is_iso_date(to) {
-                return bad("effective_to", format!("{to:?} is not YYYY-MM-DD"));
-            }
-        }
-        Ok(())
+        _ => Ok(()),
     }
 }
 

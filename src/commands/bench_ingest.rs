@@ -46,14 +46,28 @@ pub fn run(feed: Feed, files: Vec<PathBuf>, repeat: usize, json: bool) -> Result
 }
 
 /// Segments of an X12 file, counted independently of the loader: occurrences of the segment
-/// terminator the ISA declares (its 106th character). 0 for other files.
+/// terminator the ISA declares (its 106th character). 0 for other files; streamed, so counting
+/// does not hold the file in memory.
 fn x12_segments(path: &PathBuf) -> Result<u64> {
-    let data = std::fs::read(path)?;
-    let start = data.iter().position(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF);
-    let Some(start) = start else { return Ok(0) };
-    if !data[start..].starts_with(b"ISA") || data.len() < start + 106 {
+    use std::io::Read;
+    let mut f = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    let mut head = [0u8; 512];
+    let n = f.read(&mut head)?;
+    let head = &head[..n];
+    let Some(start) = head.iter().position(|b| !b.is_ascii_whitespace() && !matches!(b, 0xEF | 0xBB | 0xBF)) else {
+        return Ok(0);
+    };
+    if !head[start..].starts_with(b"ISA") || head.len() < start + 106 {
         return Ok(0);
     }
-    let term = data[start + 105];
-    Ok(data.iter().filter(|b| **b == term).count() as u64)
+    let term = head[start + 105];
+    let mut count = head.iter().filter(|b| **b == term).count() as u64;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(count);
+        }
+        count += buf[..n].iter().filter(|b| **b == term).count() as u64;
+    }
 }

@@ -19,7 +19,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// A month name or its abbreviation (at least three letters, "Sept" too); "Marx" is not one.
-fn month(name: &str) -> Option<u32> {
+pub fn month(name: &str) -> Option<u32> {
     let n = name.trim_end_matches('.').to_ascii_lowercase();
     if n == "sept" {
         return Some(9);

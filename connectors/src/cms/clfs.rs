@@ -9,7 +9,7 @@
 //! the file name (`26CLABQ2` or `CY2026_Q2` → 2026-04-01); a file with neither is rejected. Rows
 //! with no rate or a zero rate (priced by the contractor) are counted as `unpriced`, not produced.
 //! Descriptions are not read (CPT descriptors are AMA text).
-use super::hcpcs::{cell, code_type, csv_error, csv_reader, is_code, iso_date, money, norm_name};
+use super::cells::{cell, code_type, csv_error, csv_reader, is_code, iso_date, money, norm_name};
 use crate::feed::{Ctx, Item, LoadError, Out, Tally};
 use schemas::RefPrice;
 use std::io::BufRead;

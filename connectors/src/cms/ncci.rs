@@ -14,8 +14,8 @@
 //! Invariants: a PTP edit's `effective_to` is the deletion date as CMS writes it (`*` → none);
 //! the rationale is not carried (RefEdit has no field for it). `mue_adjudication` is the CMS
 //! indicator text, e.g. "2 Date of Service Edit: Policy".
+use super::cells::{cell, csv_error, csv_reader, decode, is_code, iso_date, norm_name};
 use super::clfs::quarter_start;
-use super::hcpcs::{cell, csv_error, csv_reader, decode, is_code, iso_date, norm_name};
 use super::tic::json_error;
 use crate::feed::{Ctx, Item, LoadError, Out, Tally};
 use schemas::RefEdit;

@@ -10,7 +10,7 @@
 //! `unpriced`, not produced. Codes are trimmed of whitespace including NBSP (the April 2026 file
 //! has `A4341\u{a0}`). `effective_from` is the month in the title lines or the file name
 //! ("April 2026"), else the row's `Source` release (`2026-04`); a file with none is rejected.
-use super::hcpcs::{cell, code_type, csv_error, csv_reader, is_code, money, month_year, norm_name};
+use super::cells::{cell, code_type, csv_error, csv_reader, is_code, money, month_year, norm_name};
 use crate::feed::{Ctx, Item, LoadError, Out, Tally};
 use schemas::RefPrice;
 use std::io::BufRead;

@@ -12,7 +12,7 @@
 //! unfloored column, when present, is only a reference. Only status A (active), R (restricted)
 //! and T (paid when no other PFS service that day) rows are priced; a kind whose PE RVU is marked
 //! NA is not produced. Scope is `locality:<MAC>-<locality>` (e.g. `locality:01112-05`).
-use super::hcpcs::{cell, code_type, csv_error, csv_reader, is_code, month_number};
+use super::cells::{cell, code_type, csv_error, csv_reader, is_code, month_number};
 use crate::feed::{Ctx, Item, LoadError, Out, Tally};
 use rust_decimal::{Decimal, RoundingStrategy};
 use schemas::RefPrice;
