@@ -280,7 +280,8 @@ impl Ingest {
         }
         summary.tally.rejects = rejects.into_iter().take(KEPT_REJECTS).collect();
         summary.tally.keep_all = false;
-        tracing::info!(
+        // The command prints its own summary: this is for operators' logs (BILLSTREAM_LOG=debug).
+        tracing::debug!(
             status = summary.status,
             produced = summary.tally.produced,
             rejected = summary.tally.rejected,

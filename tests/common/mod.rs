@@ -17,9 +17,14 @@ pub type KeyValue = (Option<Vec<u8>>, Option<Vec<u8>>);
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_billstream");
 
-/// A file of the public test data (`../shared/data` next to the repository).
+/// A file of the public test data: `../shared/data` next to the repository, or
+/// `BILLSTREAM_SHARED_DATA` when the checkout lives elsewhere.
 pub fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel)
+    let root = std::env::var_os("BILLSTREAM_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+    assert!(root.is_dir(), "the public test data is not at {} (set BILLSTREAM_SHARED_DATA)", root.display());
+    root.join(rel)
 }
 
 pub fn free_port() -> u16 {
