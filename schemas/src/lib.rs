@@ -14,5 +14,7 @@ pub mod records;
 pub mod topics;
 pub mod wire;
 
-pub use records::{Benchmark, ClaimLine, DeadLetter, DocumentKind, DocumentUploaded, Record, RefEdit, RefPrice};
+pub use records::{
+    Benchmark, ClaimLine, DeadLetter, DocumentKind, DocumentUploaded, Evidence, Finding, Record, RefEdit, RefPrice,
+};
 pub use wire::{decode, encode, SchemaError};

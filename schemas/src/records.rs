@@ -277,6 +277,44 @@ pub fn is_iso_date(s: &str) -> bool {
         && d.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
+/// What a finding rests on: a rule or price source and the detail a reader can check.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Evidence {
+    pub source: String,
+    pub detail: String,
+}
+
+/// A problem found on a bill (see `avro/finding.avsc` and the kinds in DESIGN.md); `diff` is +1
+/// when the finding is asserted and −1 when a later change retracts it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Finding {
+    pub doc_id: String,
+    pub kind: String,
+    pub severity: String,
+    pub lines: Vec<i32>,
+    pub amount_at_issue: Decimal,
+    pub explanation: String,
+    pub evidence: Vec<Evidence>,
+    pub diff: i32,
+}
+record!(Finding, "Finding", 9, "finding.avsc");
+
+impl Finding {
+    fn check(&self) -> Result<(), SchemaError> {
+        let bad = |field, reason: String| Err(SchemaError::Invalid { record: "Finding", field, reason });
+        if !matches!(self.severity.as_str(), "error" | "warning" | "info") {
+            return bad("severity", format!("{:?} is not error, warning or info", self.severity));
+        }
+        if self.amount_at_issue.is_sign_negative() {
+            return bad("amount_at_issue", format!("{} is negative", self.amount_at_issue));
+        }
+        if !matches!(self.diff, 1 | -1) {
+            return bad("diff", format!("{} is not +1 or -1", self.diff));
+        }
+        Ok(())
+    }
+}
+
 /// A record or bytes that could not be processed (see `avro/dead_letter.avsc`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DeadLetter {
@@ -498,6 +536,17 @@ mod tests {
             source_file: "ptp.txt".into(),
         };
         assert_eq!(decode::<RefEdit>(&encode(&e).unwrap()).unwrap(), e);
+        let f = Finding {
+            doc_id: "d1".into(),
+            kind: "duplicate_charge".into(),
+            severity: "error".into(),
+            lines: vec![3, 4],
+            amount_at_issue: Decimal::from_str("250.00").unwrap(),
+            explanation: "billed twice".into(),
+            evidence: vec![Evidence { source: "bill".into(), detail: "lines 3 and 4".into() }],
+            diff: 1,
+        };
+        assert_eq!(decode::<Finding>(&encode(&f).unwrap()).unwrap(), f);
         let mut bad = e.clone();
         bad.modifier_indicator = Some("3".into());
         assert!(bad.validate().unwrap_err().to_string().contains("modifier_indicator"));

@@ -8,7 +8,9 @@
 //! `pdf.rs` checks and the text layer, `raster.rs` pdftoppm and image decoding, `preprocess.rs`,
 //! `tesseract.rs`), `extract/` (words to line items: `rows.rs`, `header.rs`, `fields.rs`,
 //! `table.rs`, `score.rs`), `fixtures/` (synthetic bills in several layouts and classes with
-//! ground truth; `hostile.rs` builds bombs and broken files for tests).
+//! ground truth; `hostile.rs` builds bombs and broken files for tests), `rules/` (billing-error
+//! rules over a document's lines, one module per finding kind; so far duplicate charges,
+//! arithmetic and totals).
 //!
 //! Invariants: extraction, statistics and the generators are pure and deterministic in their
 //! inputs (generators in their seed). OCR is the one impure part — it runs a rasterizer child
@@ -22,4 +24,5 @@ pub mod fixtures;
 pub mod generate;
 pub mod money;
 pub mod ocr;
+pub mod rules;
 pub mod stats;
