@@ -1,14 +1,19 @@
-//! Billing-error rules as pure functions over a document's line items (the findings dataflow
-//! calls them inside its per-document `reduce`; the one-shot `audit` command calls the same
-//! functions). One module per finding kind of DESIGN.md; each returns asserted findings
-//! (`diff` +1) — retractions are the dataflow's business.
+//! Billing-error rules as pure functions (the findings dataflow calls them inside its reduces
+//! and joins; the one-shot `audit` command calls the same functions). One module per finding
+//! kind of DESIGN.md. Document-local rules (`duplicate`, `arithmetic`, `totals`) take a
+//! document's lines; rules that rest on reference data take what a join matched
+//! (`unbundled::check_pair`: a same-day pair and its NCCI PTP edit; `mue::check`: a code's lines
+//! and its MUE). Each returns asserted findings (`diff` +1) — retractions are the dataflow's
+//! business.
 //!
 //! Invariants: money is `Decimal`; `amount_at_issue` is never negative (0 when the problem costs
 //! the patient nothing); explanations are plain language a patient understands and name the
 //! lines by the numbers printed in the `lines` field (1-based table rows).
 pub mod arithmetic;
 pub mod duplicate;
+pub mod mue;
 pub mod totals;
+pub mod unbundled;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use schemas::{Evidence, Finding};
