@@ -3,15 +3,18 @@
 //! kind of DESIGN.md. Document-local rules (`duplicate`, `arithmetic`, `totals`) take a
 //! document's lines; rules that rest on reference data take what a join matched
 //! (`unbundled::check_pair`: a same-day pair and its NCCI PTP edit; `mue::check`: a code's lines
-//! and its MUE). Each returns asserted findings (`diff` +1) — retractions are the dataflow's
-//! business.
+//! and its MUE; `outlier::check`: a line and one benchmark of its code); `estimates` compares a
+//! bill with the patient's EOB and Good Faith Estimate. Each returns asserted findings (`diff`
+//! +1) — retractions are the dataflow's business.
 //!
 //! Invariants: money is `Decimal`; `amount_at_issue` is never negative (0 when the problem costs
 //! the patient nothing); explanations are plain language a patient understands and name the
 //! lines by the numbers printed in the `lines` field (1-based table rows).
 pub mod arithmetic;
 pub mod duplicate;
+pub mod estimates;
 pub mod mue;
+pub mod outlier;
 pub mod totals;
 pub mod unbundled;
 
