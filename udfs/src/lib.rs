@@ -10,8 +10,8 @@
 //! `table.rs`, `score.rs`), `fixtures/` (synthetic bills in several layouts and classes with
 //! ground truth; `hostile.rs` builds bombs and broken files for tests), `rules/` (billing-error
 //! rules over a document's lines and matched edits, one module per finding kind; so far duplicate charges,
-//! arithmetic, totals, NCCI procedure-to-procedure pairs, MUE units, price outliers, EOB and
-//! Good Faith Estimate comparisons).
+//! arithmetic, totals, NCCI procedure-to-procedure pairs, MUE units, price outliers, invalid
+//! codes, EOB and Good Faith Estimate comparisons; lab panel compositions).
 //!
 //! Invariants: extraction, statistics and the generators are pure and deterministic in their
 //! inputs (generators in their seed). OCR is the one impure part — it runs a rasterizer child

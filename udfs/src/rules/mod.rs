@@ -3,8 +3,9 @@
 //! kind of DESIGN.md. Document-local rules (`duplicate`, `arithmetic`, `totals`) take a
 //! document's lines; rules that rest on reference data take what a join matched
 //! (`unbundled::check_pair`: a same-day pair and its NCCI PTP edit; `mue::check`: a code's lines
-//! and its MUE; `outlier::check`: a line and one benchmark of its code); `estimates` compares a
-//! bill with the patient's EOB and Good Faith Estimate. Each returns asserted findings (`diff`
+//! and its MUE; `outlier::check`: a line and one benchmark of its code; `invalid_code::check`: a
+//! line and the code-set entries of its code); `estimates` compares a bill with the patient's
+//! EOB and Good Faith Estimate; `panels` ships the lab panel compositions as PTP edits. Each returns asserted findings (`diff`
 //! +1) — retractions are the dataflow's business.
 //!
 //! Invariants: money is `Decimal`; `amount_at_issue` is never negative (0 when the problem costs
@@ -13,8 +14,10 @@
 pub mod arithmetic;
 pub mod duplicate;
 pub mod estimates;
+pub mod invalid_code;
 pub mod mue;
 pub mod outlier;
+pub mod panels;
 pub mod totals;
 pub mod unbundled;
 
