@@ -1,6 +1,6 @@
 //! Billing-error rules as pure functions (the findings dataflow calls them inside its reduces
 //! and joins; the one-shot `audit` command calls the same functions). One module per finding
-//! kind of DESIGN.md. Document-local rules (`duplicate`, `arithmetic`, `totals`) take a
+//! kind of DESIGN.md. Document-local rules (`duplicate`, `arithmetic`, `totals`, `addon`) take a
 //! document's lines; rules that rest on reference data take what a join matched
 //! (`unbundled::check_pair`: a same-day pair and its NCCI PTP edit; `mue::check`: a code's lines
 //! and its MUE; `outlier::check`: a line and one benchmark of its code; `invalid_code::check`: a
@@ -11,6 +11,7 @@
 //! Invariants: money is `Decimal`; `amount_at_issue` is never negative (0 when the problem costs
 //! the patient nothing); explanations are plain language a patient understands and name the
 //! lines by the numbers printed in the `lines` field (1-based table rows).
+pub mod addon;
 pub mod arithmetic;
 pub mod duplicate;
 pub mod estimates;
