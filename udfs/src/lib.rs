@@ -12,7 +12,7 @@
 //! rules over a document's lines and matched edits, one module per finding kind; so far
 //! duplicate charges, arithmetic, totals, add-ons without their primary, NCCI
 //! procedure-to-procedure pairs, MUE units, price outliers, invalid codes, EOB and Good Faith
-//! Estimate comparisons; lab panel compositions).
+//! Estimate comparisons, balance billing; lab panel compositions).
 //!
 //! Invariants: extraction, statistics and the generators are pure and deterministic in their
 //! inputs (generators in their seed). OCR is the one impure part — it runs a rasterizer child

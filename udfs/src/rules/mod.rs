@@ -5,7 +5,8 @@
 //! (`unbundled::check_pair`: a same-day pair and its NCCI PTP edit; `mue::check`: a code's lines
 //! and its MUE; `outlier::check`: a line and one benchmark of its code; `invalid_code::check`: a
 //! line and the code-set entries of its code); `estimates` compares a bill with the patient's
-//! EOB and Good Faith Estimate; `panels` ships the lab panel compositions as PTP edits. Each returns asserted findings (`diff`
+//! EOB and Good Faith Estimate, `balance` emergency care billed above the EOB's cost sharing
+//! (No Surprises Act); `panels` ships the lab panel compositions as PTP edits. Each returns asserted findings (`diff`
 //! +1) — retractions are the dataflow's business.
 //!
 //! Invariants: money is `Decimal`; `amount_at_issue` is never negative (0 when the problem costs
@@ -13,6 +14,7 @@
 //! lines by the numbers printed in the `lines` field (1-based table rows).
 pub mod addon;
 pub mod arithmetic;
+pub mod balance;
 pub mod duplicate;
 pub mod estimates;
 pub mod invalid_code;
