@@ -5,8 +5,8 @@
 mod common;
 use common::*;
 use rust_decimal::Decimal;
-use schemas::{ClaimLine, DeadLetter, RefPrice};
-use std::collections::{BTreeMap, BTreeSet};
+use schemas::{ClaimLine, DeadLetter};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 fn path(rel: &str) -> String {
@@ -307,15 +307,7 @@ fn feeds_endpoint() {
             (r.status().as_u16(), r.json().await.unwrap())
         })
     };
-    let remit = std::fs::read(shared("x12/oopfactory/_835/_5010/ExampleFromNth.txt"))
-        .ok()
-        .or_else(|| {
-            // The 835 example's path differs between data versions: take the first 5010 835 there.
-            let dir = shared("x12/oopfactory/_835/_5010");
-            let first = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).find(|p| p.is_file()).unwrap();
-            std::fs::read(first).ok()
-        })
-        .unwrap();
+    let remit = std::fs::read(shared("x12/oopfactory/_835/_5010/ExampleFromNth.txt")).unwrap();
     let base = format!("http://{}/v1/feeds", w.http);
     let (status, dry) = send(format!("{base}/claims?dry_run=true&filename=remit.835"), remit.clone().into());
     assert_eq!(status, 200, "{dry}");
@@ -343,9 +335,10 @@ fn feeds_endpoint() {
         );
     let (status, pfs) = post(&format!("{base}/prices?dry_run=true&locality=10112-00"), form);
     assert_eq!(status, 200, "{pfs}");
-    let prices: Vec<RefPrice> = vec![];
-    assert!(prices.is_empty());
-    assert!(pfs["produced"].as_u64().unwrap() > 1000, "{pfs}");
+    // One locality: 5,014 non-facility + 7,081 facility amounts of the 2023 file (counted
+    // independently in connectors/tests/cms_reference_files.rs, there × 109 localities).
+    assert_eq!(pfs["produced"], 5_014 + 7_081, "{pfs}");
+    assert_eq!(pfs["files"][0]["format"], "gpci", "the GPCI file is read first: {pfs}");
 
     // A price file posted as claims: 422 with the reason, nothing produced.
     let clfs = std::fs::read(shared("code-sets/clfs/hbc_clfs_26CLABQ2_code_rate.csv")).unwrap();
@@ -354,5 +347,4 @@ fn feeds_endpoint() {
     assert!(wrong["files"][0]["error"].as_str().unwrap().contains("ingest prices"), "{wrong}");
     let (status, unknown) = send(format!("{base}/bills"), Vec::from(&b"x"[..]).into());
     assert_eq!(status, 400, "{unknown}");
-    let _ = BTreeMap::<(), ()>::new();
 }

@@ -139,3 +139,24 @@ impl LoadError {
 
 /// A loader's signature: read `input`, produce through `out`, note rejects in `tally`.
 pub type Loader = fn(&Ctx, &mut dyn std::io::BufRead, Out<'_>, &mut Tally) -> Result<(), LoadError>;
+
+/// Runs `load` over `text` and keeps what it produced (unit tests of the loaders).
+#[cfg(test)]
+pub(crate) fn run_loader(load: Loader, ctx: &Ctx, text: &str) -> (Result<(), LoadError>, Vec<Item>, Tally) {
+    let mut got = vec![];
+    let mut tally = Tally::default();
+    let r = load(ctx, &mut text.as_bytes(), &mut |i| got.push(i), &mut tally);
+    (r, got, tally)
+}
+
+/// The prices among `items` (unit tests).
+#[cfg(test)]
+pub(crate) fn prices(items: Vec<Item>) -> Vec<RefPrice> {
+    items.into_iter().filter_map(|i| if let Item::Price(p) = i { Some(p) } else { None }).collect()
+}
+
+/// The edits among `items` (unit tests).
+#[cfg(test)]
+pub(crate) fn edits(items: Vec<Item>) -> Vec<RefEdit> {
+    items.into_iter().filter_map(|i| if let Item::Edit(e) = i { Some(e) } else { None }).collect()
+}

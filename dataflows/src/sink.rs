@@ -145,11 +145,12 @@ impl BenchmarksSink {
     /// Produces, per key, its state at the latest time among `sorted` (grouped by key, then time
     /// and diff order): the asserted version, or a tombstone when the key no longer exists.
     fn produce_latest(&mut self, sorted: &[(Benchmark, Time, isize)]) -> Result<()> {
+        let keys: Vec<String> = sorted.iter().map(|(b, _, _)| b.key()).collect();
         let mut i = 0;
         while i < sorted.len() {
-            let key = sorted[i].0.key();
+            let key = &keys[i];
             let mut j = i + 1;
-            while j < sorted.len() && sorted[j].0.key() == key {
+            while j < sorted.len() && keys[j] == *key {
                 j += 1;
             }
             let last_t = sorted[j - 1].1;

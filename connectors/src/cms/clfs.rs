@@ -159,19 +159,8 @@ mod tests {
 
     fn run(name: &str, text: &str) -> (Result<(), LoadError>, Vec<RefPrice>, Tally) {
         let ctx = Ctx { source_file: name.into(), ..Ctx::default() };
-        let mut got = vec![];
-        let mut tally = Tally::default();
-        let r = load(
-            &ctx,
-            &mut text.as_bytes(),
-            &mut |i| {
-                if let Item::Price(p) = i {
-                    got.push(p)
-                }
-            },
-            &mut tally,
-        );
-        (r, got, tally)
+        let (r, got, tally) = crate::feed::run_loader(load, &ctx, text);
+        (r, crate::feed::prices(got), tally)
     }
 
     #[test]

@@ -307,19 +307,8 @@ mod tests {
 
     fn run(f: crate::feed::Loader, name: &str, text: &str) -> (Result<(), LoadError>, Vec<RefEdit>, Tally) {
         let ctx = Ctx { source_file: name.into(), ..Ctx::default() };
-        let mut got = vec![];
-        let mut tally = Tally::default();
-        let r = f(
-            &ctx,
-            &mut text.as_bytes(),
-            &mut |i| {
-                if let Item::Edit(e) = i {
-                    got.push(e)
-                }
-            },
-            &mut tally,
-        );
-        (r, got, tally)
+        let (r, got, tally) = crate::feed::run_loader(f, &ctx, text);
+        (r, crate::feed::edits(got), tally)
     }
 
     #[test]
