@@ -15,6 +15,15 @@ pub struct Config {
     pub worker: WorkerSection,
     pub api: ApiSection,
     pub embedded: EmbeddedSection,
+    pub findings: FindingsSection,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FindingsSection {
+    /// Reference files (NCCI, MUE, HCPCS, PFS, CLFS, OPPS) `audit` loads and `up` puts on the log.
+    pub reference_dir: PathBuf,
+    /// Medicare locality (MAC-locality) `audit` prices PFS codes for; "all" for every one.
+    pub locality: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,6 +72,7 @@ impl Default for Config {
                 max_feed_bytes: 4 << 30,
             },
             embedded: EmbeddedSection { data_dir: ".billstream".into(), broker_port: 9092, demo_lines: 20_000 },
+            findings: FindingsSection { reference_dir: PathBuf::from("deploy/demo/reference"), locality: None },
         }
     }
 }
@@ -85,12 +95,15 @@ impl Config {
     pub fn watched(&self) -> Vec<(String, String)> {
         use dataflows::intake::{EXTRACT_GROUP, OCR_GROUP};
         use schemas::topics::{CLAIMS_LINES, DOCUMENTS_OCR, DOCUMENTS_UPLOADED, REFERENCE_PRICES};
-        vec![
+        let mut w = vec![
             (self.worker.group.clone(), CLAIMS_LINES.to_string()),
             (self.worker.group.clone(), REFERENCE_PRICES.to_string()),
             (OCR_GROUP.to_string(), DOCUMENTS_UPLOADED.to_string()),
             (EXTRACT_GROUP.to_string(), DOCUMENTS_OCR.to_string()),
-        ]
+        ];
+        let findings = dataflows::findings::runtime::GROUP;
+        w.extend(dataflows::findings::runtime::TOPICS.iter().map(|(_, t)| (findings.to_string(), t.to_string())));
+        w
     }
 
     pub fn worker(&self) -> dataflows::WorkerConfig {

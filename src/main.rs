@@ -90,6 +90,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Line items and findings of one bill (PDF, image, or the JSON `extract --json` prints),
+    /// compared with its EOB and Good Faith Estimate when given; no services needed.
+    Audit {
+        file: PathBuf,
+        /// The insurer's Explanation of Benefits for this bill.
+        #[arg(long)]
+        eob: Option<PathBuf>,
+        /// The Good Faith Estimate the provider gave before the care.
+        #[arg(long)]
+        gfe: Option<PathBuf>,
+        /// Reference files (NCCI, MUE, HCPCS, PFS, CLFS, OPPS); default `findings.reference_dir`.
+        #[arg(long)]
+        reference: Option<PathBuf>,
+        /// Medicare locality (MAC-locality, e.g. 01112-05) for PFS amounts; "all" for every one.
+        #[arg(long)]
+        locality: Option<String>,
+        #[arg(long, short = 'w', default_value_t = 1)]
+        threads: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Push feeds onto the log: claims (X12 837/835, FHIR, CSV) to claims.lines, prices (hospital
     /// MRFs, Transparency-in-Coverage, PFS RVU + GPCI, CLFS, OPPS) to reference.prices, edits
     /// (NCCI PTP, MUE, HCPCS) to reference.edits. Formats are recognised from the files.
@@ -145,6 +166,16 @@ enum GenerateWhat {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// The labeled findings evaluation set (tests/eval/findings): clean bills, one injected error
+    /// of each kind, hard negatives and contradictory inputs, over the reference data.
+    EvalSet {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value = "deploy/demo/reference")]
+        reference: PathBuf,
+    },
     /// Synthetic claim lines onto claims.lines.
     Claims {
         #[arg(long, default_value_t = 10_000)]
@@ -162,6 +193,31 @@ enum GenerateWhat {
 
 #[derive(Subcommand)]
 enum BenchWhat {
+    /// Correction-to-new-findings latency with millions of bill lines in the findings graph,
+    /// against recomputing every finding from scratch.
+    Corrections {
+        #[arg(long, default_value_t = 1_000_000)]
+        docs: usize,
+        #[arg(long, default_value_t = 10)]
+        lines_per_doc: usize,
+        #[arg(long, default_value_t = 1_000)]
+        corrections: usize,
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Per-kind precision and recall of the findings engine on the labeled evaluation set.
+    Findings {
+        #[arg(long, default_value = "tests/eval/findings")]
+        set: PathBuf,
+        #[arg(long, default_value = "deploy/demo/reference")]
+        reference: PathBuf,
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// The dataflow alone, fed by the in-process generator.
     Dataflow {
         #[arg(long, default_value_t = 1_000_000)]
@@ -216,6 +272,21 @@ enum BenchWhat {
         lines: usize,
         #[arg(long, default_value_t = 1)]
         threads: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Anomaly model: AUC on synthetic labeled anomalies and scoring lines/s (one thread); writes
+    /// the feature matrix for scikit-learn's IsolationForest beside it (bench/anomaly.sh).
+    Anomaly {
+        #[arg(long, default_value_t = 200_000)]
+        train: usize,
+        #[arg(long, default_value_t = 100_000)]
+        test: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write the feature matrix with labels here (CSV).
+        #[arg(long)]
+        features_out: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -332,12 +403,19 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Extract { files, kind, threads, json } => commands::extract::run(&files, kind, threads, json),
+        Command::Audit { file, eob, gfe, reference, locality, threads, json } => {
+            let args = commands::audit::Args { bill: file, eob, gfe, reference, locality, threads, json };
+            commands::audit::run(&cfg, args)
+        }
         Command::Generate { what: GenerateWhat::Bills { out, per_layout, seed } } => {
             let docs = udfs::fixtures::corpus(seed, per_layout).map_err(|e| anyhow::anyhow!("{e}"))?;
             std::fs::create_dir_all(&out)?;
             udfs::fixtures::write_corpus(&out, &docs)?;
             eprintln!("wrote {} documents and their truth to {}", docs.len(), out.display());
             Ok(())
+        }
+        Command::Generate { what: GenerateWhat::EvalSet { out, seed, reference } } => {
+            commands::generate::eval_set(&out, &reference, seed)
         }
         Command::Generate { what: GenerateWhat::Claims { lines, seed, changes, csv: Some(path) } } => {
             commands::generate::to_csv(&path, lines, seed, changes)
@@ -347,6 +425,12 @@ fn main() -> Result<()> {
             commands::generate::run(&cfg.kafka(), lines, seed, changes)
         }
         Command::Bench { what } => match what {
+            BenchWhat::Corrections { docs, lines_per_doc, corrections, workers, json } => {
+                commands::bench_corrections::run(docs, lines_per_doc, corrections, workers, json)
+            }
+            BenchWhat::Findings { set, reference, workers, json } => {
+                commands::bench_findings::run(&set, &reference, workers, json)
+            }
             BenchWhat::Dataflow { lines, changes, workers, batch, json } => {
                 commands::bench::dataflow(lines, changes, workers, batch, json)
             }
@@ -360,6 +444,9 @@ fn main() -> Result<()> {
             BenchWhat::Broker { lines, threads, json } => {
                 need_brokers(&cfg)?;
                 commands::bench::broker(&cfg, lines, threads, json)
+            }
+            BenchWhat::Anomaly { train, test, seed, features_out, json } => {
+                commands::bench_anomaly::run(train, test, seed, features_out, json)
             }
         },
     }

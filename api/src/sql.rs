@@ -21,8 +21,15 @@ pub const BENCHMARKS_VIEW: &str = "CREATE VIEW benchmarks AS \
     effective_from, source_file \
     HAVING SUM(diff) > 0";
 
+/// The current findings: versions asserted and not retracted since.
+pub const FINDINGS_VIEW: &str = "CREATE VIEW findings AS \
+    SELECT doc_id, kind, severity, lines, amount_at_issue, explanation, evidence, MAX(time) AS as_of \
+    FROM findings_changes \
+    GROUP BY doc_id, kind, severity, lines, amount_at_issue, explanation, evidence \
+    HAVING SUM(diff) > 0";
+
 /// Changelog tables and the view that turns each into its current state.
-const CHANGELOGS: &[(&str, &str)] = &[("benchmarks", BENCHMARKS_VIEW)];
+const CHANGELOGS: &[(&str, &str)] = &[("benchmarks", BENCHMARKS_VIEW), ("findings", FINDINGS_VIEW)];
 
 pub struct SqlEngine {
     ctx: SessionContext,

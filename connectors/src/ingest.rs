@@ -251,6 +251,18 @@ impl Ingest {
 
     /// Loads one file from a reader.
     pub fn reader(&mut self, name: &str, input: &mut dyn BufRead, progress: &mut dyn FnMut(u64)) -> FileSummary {
+        self.reader_with(name, input, progress, &mut |_| {})
+    }
+
+    /// `reader`, also handing each validated record to `each` (after it was produced, if a
+    /// producer is configured).
+    fn reader_with(
+        &mut self,
+        name: &str,
+        input: &mut dyn BufRead,
+        progress: &mut dyn FnMut(u64),
+        each: &mut dyn FnMut(&Item),
+    ) -> FileSummary {
         let span = tracing::info_span!("ingest.file", file = name, feed = self.feed.name());
         let _e = span.enter();
         let mut counted = Counting { inner: input, bytes: 0, progress };
@@ -262,7 +274,7 @@ impl Ingest {
             bytes: 0,
             tally: Tally { keep_all: !self.opts.dry_run, ..Tally::default() },
         };
-        let result = self.run(name, &mut counted, &mut summary);
+        let result = self.run(name, &mut counted, &mut summary, each);
         summary.bytes = counted.bytes;
         if let Err((status, at, reason)) = result {
             summary.status = status;
@@ -296,6 +308,7 @@ impl Ingest {
         name: &str,
         input: &mut Counting<'_>,
         summary: &mut FileSummary,
+        each: &mut dyn FnMut(&Item),
     ) -> Result<(), (&'static str, String, String)> {
         let head = input.fill_buf().map_err(|e| ("failed", String::new(), e.to_string()))?;
         if head.is_empty() {
@@ -337,6 +350,7 @@ impl Ingest {
         let mut send_error: Option<ConnectorError> = None;
         let producer = &mut self.producer;
         let mut out = |item: Item| {
+            each(&item);
             let Some(p) = producer.as_mut() else { return };
             if send_error.is_some() {
                 return;
@@ -404,6 +418,49 @@ impl Ingest {
         }
         Ok(())
     }
+}
+
+/// Reads `paths` (any feed) with the same detection and loaders as `billstream ingest`, producing
+/// nothing, and hands each validated record to `each`: reference data for in-process runs (the
+/// findings bench, tests). GPCI tables are read before PFS RVU files. One summary per file, in
+/// the order read.
+pub fn read_files(paths: &[std::path::PathBuf], opts: &Options, each: &mut dyn FnMut(Item)) -> Vec<FileSummary> {
+    let mut paths = paths.to_vec();
+    Ingest::order(&mut paths);
+    // One dry-run `Ingest` per feed, kept across files (the prices one holds the GPCI table).
+    let mut runs: Vec<Ingest> = Vec::new();
+    let mut summaries = Vec::new();
+    for path in &paths {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let head = read_head(path).unwrap_or_default();
+        let feed = opts.format.or_else(|| detect(&name, &head)).map_or(Feed::Edits, Format::feed);
+        let ingest = match runs.iter().position(|r| r.feed == feed) {
+            Some(i) => &mut runs[i],
+            None => {
+                runs.push(Ingest { feed, opts: Options { dry_run: true, ..opts.clone() }, producer: None, gpci: None });
+                let last = runs.len() - 1;
+                &mut runs[last]
+            }
+        };
+        let summary = match std::fs::File::open(path) {
+            Ok(f) => ingest.reader_with(
+                &name,
+                &mut BufReader::with_capacity(256 * 1024, f),
+                &mut |_| {},
+                &mut |item: &Item| each(item.clone()),
+            ),
+            Err(e) => FileSummary {
+                file: name,
+                format: None,
+                status: "failed",
+                error: Some(format!("cannot open {}: {e}", path.display())),
+                bytes: 0,
+                tally: Tally::default(),
+            },
+        };
+        summaries.push(summary);
+    }
+    summaries
 }
 
 /// The record's topic key and its framed bytes.

@@ -19,8 +19,10 @@
 //! again), so results are identical and Parquet has no duplicate rows. All output is exchanged to
 //! worker 0, whose sink is the only writer.
 
+pub mod anomaly;
 pub mod benchmarks;
 pub mod config;
+pub mod findings;
 pub mod inproc;
 pub mod intake;
 pub mod metrics;

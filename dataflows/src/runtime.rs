@@ -1,6 +1,6 @@
-//! The worker loop for the benchmarks dataflow over Kafka.
+//! The worker loop of a dataflow stage over Kafka (`Stage`, `drive`), and the benchmarks stage.
 //!
-//! Partition p of `claims.lines` belongs to worker p mod peers (no group rebalancing). Each loop
+//! Partition p of every input topic belongs to worker p mod peers (no group rebalancing). Each loop
 //! reads a batch, stamps it with the current time (ms, strictly increasing per worker), records
 //! (partition, next offset) at that time, and steps the dataflow; worker 0 runs the sink.
 //!
@@ -41,28 +41,98 @@ pub(crate) fn io_runtime() -> Result<Arc<tokio::runtime::Runtime>> {
     ))
 }
 
+/// A graph with its inputs, state and (on worker 0) sink, as the worker loop drives it. The
+/// benchmarks and the findings stages implement it; the loop (`drive`) is the same for both.
+pub trait Stage {
+    /// For metric labels and logs.
+    fn name(&self) -> &'static str;
+    /// (source id, topic) pairs the stage reads; partition p of each belongs to worker p mod peers.
+    fn topics(&self) -> Vec<(u8, &'static str)>;
+    fn advance_to(&mut self, t: Time);
+    fn flush(&mut self);
+    /// The earliest time whose output may still change.
+    fn frontier(&self) -> Option<Time>;
+    /// Records that the batch at the open time reached `next` in `partition` of `src`.
+    fn progress(&mut self, src: u8, partition: i32, next: i64);
+    /// Decodes one record into the graph, or into the dead letters with the reason.
+    fn ingest(&mut self, src: u8, rec: SourceRecord);
+    /// Worker 0: takes completed output, makes it durable when due (`force`: now).
+    fn sink_step(&mut self, force: bool) -> Result<()>;
+}
+
 /// Runs one timely worker until `stop` is set (then makes its output durable and returns).
 pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop: Arc<AtomicBool>) -> Result<()> {
     let index = worker.index();
-    let peers = worker.peers();
-    let span = tracing::info_span!("worker", index, peers);
-    let _e = span.enter();
     let rt = io_runtime()?;
     let store = Store::open(&cfg.store)?;
     let prior = rt.block_on(progress::read(&store, SINK, &cfg.group))?;
-    let t0 = prior.as_ref().map(|p| p.time).unwrap_or(0);
+    let graph = benchmarks::build(worker);
+    let sink = if index == 0 { Some(BenchmarksSink::open(cfg, store, rt.clone(), prior.clone())?) } else { None };
+    let mut stage = BenchmarksStage { graph, versions: Versions::default(), sink };
+    drive(worker, cfg, stop, &mut stage, prior.as_ref())
+}
 
-    let mut graph = benchmarks::build(worker);
-    let mut versions = Versions::default();
-    let mut sink = if index == 0 { Some(BenchmarksSink::open(cfg, store, rt.clone(), prior.clone())?) } else { None };
+struct BenchmarksStage {
+    graph: Graph,
+    versions: Versions,
+    sink: Option<BenchmarksSink>,
+}
 
-    // Both inputs of the graph: partition p of each topic belongs to worker p mod peers.
+impl Stage for BenchmarksStage {
+    fn name(&self) -> &'static str {
+        "benchmarks"
+    }
+    fn topics(&self) -> Vec<(u8, &'static str)> {
+        vec![(SRC_CLAIMS, CLAIMS_LINES), (SRC_PRICES, REFERENCE_PRICES)]
+    }
+    fn advance_to(&mut self, t: Time) {
+        self.graph.advance_to(t)
+    }
+    fn flush(&mut self) {
+        self.graph.flush()
+    }
+    fn frontier(&self) -> Option<Time> {
+        self.graph.frontier()
+    }
+    fn progress(&mut self, src: u8, partition: i32, next: i64) {
+        self.graph.progress.update((src, partition, next), 1)
+    }
+    fn ingest(&mut self, src: u8, rec: SourceRecord) {
+        if src == SRC_PRICES {
+            return ingest_price(&mut self.graph, rec);
+        }
+        ingest_claim(&mut self.graph, &mut self.versions, rec)
+    }
+    fn sink_step(&mut self, force: bool) -> Result<()> {
+        match self.sink.as_mut() {
+            Some(s) => s.step(&self.graph, force),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The worker loop of a stage: partitions assigned by worker index, replay up to the durable
+/// point of `prior`, times that follow the wall clock, backpressure, the sink on worker 0.
+pub fn drive<S: Stage>(
+    worker: &mut timely::worker::Worker,
+    cfg: &WorkerConfig,
+    stop: Arc<AtomicBool>,
+    stage: &mut S,
+    prior: Option<&progress::SinkProgress>,
+) -> Result<()> {
+    let index = worker.index();
+    let peers = worker.peers();
+    let span = tracing::info_span!("worker", stage = stage.name(), index, peers);
+    let _e = span.enter();
+    let t0 = prior.map(|p| p.time).unwrap_or(0);
+
+    // Every input of the graph: partition p of each topic belongs to worker p mod peers.
     let mut sources = vec![];
-    for (src, topic) in [(SRC_CLAIMS, CLAIMS_LINES), (SRC_PRICES, REFERENCE_PRICES)] {
+    for (src, topic) in stage.topics() {
         let partitions = partition_count(&cfg.kafka, topic, Duration::from_secs(30))?;
         let mine: BTreeMap<i32, i64> =
             (0..partitions).filter(|p| *p as usize % peers == index).map(|p| (p, 0)).collect();
-        let durable = prior.as_ref().map(|p| p.offsets_of(topic)).unwrap_or_default();
+        let durable = prior.map(|p| p.offsets_of(topic)).unwrap_or_default();
         // Partitions still replaying: those with durable output beyond offset 0.
         let replaying: BTreeMap<i32, i64> =
             mine.keys().filter_map(|p| durable.get(p).filter(|o| **o > 0).map(|o| (*p, *o))).collect();
@@ -78,33 +148,33 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
         }
     }
     tracing::info!(
-        partitions = ?sources[0].mine.keys().collect::<Vec<_>>(),
+        partitions = ?sources.first().map(|s| s.mine.keys().collect::<Vec<_>>()),
         t0,
         replaying = sources.iter().map(|s| s.replaying.len()).sum::<usize>(),
         "worker started"
     );
 
-    graph.advance_to(t0);
+    stage.advance_to(t0);
     let mut last_t = t0;
     let mut open_records = 0usize;
     let mut held: Vec<(u8, SourceRecord)> = vec![];
     let mut batch: Vec<SourceRecord> = Vec::with_capacity(cfg.batch_max);
     let mut next: BTreeMap<(u8, i32), i64> = BTreeMap::new();
-    let paused_gauge = metrics().paused.with_label_values(&[&index.to_string()]);
-    let lag_gauge = metrics().frontier_lag_ms.with_label_values(&[&format!("benchmarks/{index}")]);
+    let paused_gauge = metrics().paused.with_label_values(&[&format!("{}/{index}", stage.name())]);
+    let lag_gauge = metrics().frontier_lag_ms.with_label_values(&[&format!("{}/{index}", stage.name())]);
     loop {
         let stopping = stop.load(Ordering::Relaxed);
         let replay = sources.iter().any(|s| !s.replaying.is_empty());
         if !replay {
             // Time follows the wall clock in ticks (sooner when the open time is full), and a new
             // time opens only when the dataflow has finished the previous ones: arriving records
-            // join the open time, so each touched key's statistics are recomputed once per time,
+            // join the open time, so each touched key's results are recomputed once per time,
             // not once per record.
             let now = now_ms();
-            let frontier = graph.frontier().unwrap_or(last_t);
+            let frontier = stage.frontier().unwrap_or(last_t);
             let tick_due = now >= last_t + cfg.tick_ms.max(1) || (open_records >= cfg.batch_max && now > last_t);
             if tick_due && frontier >= last_t {
-                graph.advance_to(now);
+                stage.advance_to(now);
                 last_t = now;
                 open_records = 0;
             }
@@ -120,7 +190,7 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
                     s.reader.resume()?;
                 }
             }
-            paused_gauge.set(sources[0].reader.is_paused() as i64);
+            paused_gauge.set(sources.first().is_some_and(|s| s.reader.is_paused()) as i64);
         }
         let full = !replay && open_records >= cfg.batch_max;
         let mut batch_len = 0;
@@ -128,7 +198,7 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
             for (src, rec) in held.drain(..) {
                 batch_len += 1;
                 next.insert((src, rec.partition), rec.offset + 1);
-                ingest(&mut graph, &mut versions, src, rec);
+                stage.ingest(src, rec);
             }
         }
         for s in sources.iter_mut() {
@@ -162,7 +232,7 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
                     }
                 }
                 next.insert((s.src, rec.partition), rec.offset + 1);
-                ingest(&mut graph, &mut versions, s.src, rec);
+                stage.ingest(s.src, rec);
             }
             if replay {
                 // A partition can also end its replay without a record at its target (e.g. caught up).
@@ -185,18 +255,16 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
             }
         }
         for ((src, p), o) in std::mem::take(&mut next) {
-            graph.progress.update((src, p, o), 1);
+            stage.progress(src, p, o);
         }
         let idle = batch_len == 0;
-        graph.flush();
+        stage.flush();
         // Park briefly when there was nothing to read, so an idle or paused worker does not spin.
         let paused = sources.iter().all(|s| s.reader.is_paused());
         worker.step_or_park(Some(if idle && (paused || full) { Duration::from_millis(1) } else { Duration::ZERO }));
-        if let Some(s) = sink.as_mut() {
-            s.step(&graph, false)?;
-        }
+        stage.sink_step(false)?;
         if stopping && !replay {
-            return drain_and_stop(worker, &mut graph, sink.as_mut(), last_t);
+            return drain_and_stop(worker, stage, last_t);
         }
     }
 }
@@ -209,14 +277,6 @@ struct Source {
     mine: BTreeMap<i32, i64>,
     /// Partition → offset through which output is already durable (replay in progress).
     replaying: BTreeMap<i32, i64>,
-}
-
-/// Decodes one record of source `src` into the graph, or into the dead letters with the reason.
-fn ingest(graph: &mut Graph, versions: &mut Versions, src: u8, rec: SourceRecord) {
-    if src == SRC_PRICES {
-        return ingest_price(graph, rec);
-    }
-    ingest_claim(graph, versions, rec)
 }
 
 fn ingest_price(graph: &mut Graph, rec: SourceRecord) {
@@ -234,20 +294,22 @@ fn ingest_price(graph: &mut Graph, rec: SourceRecord) {
 }
 
 fn dead_letter(graph: &mut Graph, stage: &str, topic: &str, error: String, rec: SourceRecord) {
+    graph.dead.update(dead_record(stage, topic, error, rec), 1);
+}
+
+/// The dead letter of a record that could not be used, with the reason.
+pub fn dead_record(stage: &str, topic: &str, error: String, rec: SourceRecord) -> DeadLetter {
     tracing::warn!(topic, partition = rec.partition, offset = rec.offset, %error, "dead letter");
-    graph.dead.update(
-        DeadLetter {
-            stage: stage.into(),
-            error,
-            source_topic: topic.into(),
-            source_partition: rec.partition,
-            source_offset: rec.offset,
-            key: rec.key,
-            payload: rec.payload,
-            at: now_ms() as i64,
-        },
-        1,
-    );
+    DeadLetter {
+        stage: stage.into(),
+        error,
+        source_topic: topic.into(),
+        source_partition: rec.partition,
+        source_offset: rec.offset,
+        key: rec.key,
+        payload: rec.payload,
+        at: now_ms() as i64,
+    }
 }
 
 /// Decodes one claim line into the graph.
@@ -277,19 +339,11 @@ fn ingest_claim(graph: &mut Graph, versions: &mut Versions, rec: SourceRecord) {
 }
 
 /// Closes the inputs, lets the dataflow finish, and makes the sink durable.
-fn drain_and_stop(
-    worker: &mut timely::worker::Worker,
-    graph: &mut Graph,
-    sink: Option<&mut BenchmarksSink>,
-    last_t: Time,
-) -> Result<()> {
-    graph.advance_to(last_t + 1);
-    graph.flush();
-    while graph.probe.less_than(&(last_t + 1)) {
+fn drain_and_stop<S: Stage>(worker: &mut timely::worker::Worker, stage: &mut S, last_t: Time) -> Result<()> {
+    stage.advance_to(last_t + 1);
+    stage.flush();
+    while stage.frontier().is_some_and(|f| f < last_t + 1) {
         worker.step_or_park(Some(Duration::from_millis(1)));
     }
-    if let Some(s) = sink {
-        s.step(graph, true)?;
-    }
-    Ok(())
+    stage.sink_step(true)
 }

@@ -193,7 +193,7 @@ impl BenchmarksSink {
     }
 }
 
-fn drain_before<D>(v: &mut Vec<Update<D>>, frontier: Time) -> Vec<Update<D>> {
+pub(crate) fn drain_before<D>(v: &mut Vec<Update<D>>, frontier: Time) -> Vec<Update<D>> {
     let (done, later): (Vec<_>, Vec<_>) = std::mem::take(v).into_iter().partition(|(_, t, _)| *t < frontier);
     *v = later;
     done
@@ -202,13 +202,18 @@ fn drain_before<D>(v: &mut Vec<Update<D>>, frontier: Time) -> Vec<Update<D>> {
 /// `tables/benchmarks/dt=YYYY-MM-DD/part-<time>.parquet`: the name carries the durable time it
 /// completes, so files beyond the progress file are recognisable after a crash.
 pub fn part_path(through: Time) -> String {
+    part_path_in(TABLE_DIR, through)
+}
+
+/// The same naming for another changelog table.
+pub fn part_path_in(table_dir: &str, through: Time) -> String {
     let dt = chrono::DateTime::from_timestamp_millis(through as i64)
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_else(|| "1970-01-01".into());
-    format!("{TABLE_DIR}/dt={dt}/part-{through:020}.parquet")
+    format!("{table_dir}/dt={dt}/part-{through:020}.parquet")
 }
 
-fn part_time(path: &str) -> Option<Time> {
+pub(crate) fn part_time(path: &str) -> Option<Time> {
     let name = path.rsplit('/').next()?;
     name.strip_prefix("part-")?.strip_suffix(".parquet")?.parse().ok()
 }

@@ -49,6 +49,24 @@ pub fn benchmarks_changes() -> Arc<Schema> {
     ]))
 }
 
+/// `tables/findings`: a changelog of findings (`diff` +1 asserted, -1 retracted; the current
+/// findings are the rows whose diffs sum above 0). `lines` are comma-separated line numbers,
+/// `evidence` a JSON array of {source, detail}.
+pub fn findings_changes() -> Arc<Schema> {
+    let s = |name: &str| Field::new(name, DataType::Utf8, false);
+    Arc::new(Schema::new(vec![
+        s("doc_id"),
+        s("kind"),
+        s("severity"),
+        s("lines"),
+        Field::new("amount_at_issue", money(), false),
+        s("explanation"),
+        s("evidence"),
+        Field::new("time", DataType::Int64, false),
+        Field::new("diff", DataType::Int64, false),
+    ]))
+}
+
 /// `tables/bill_lines`: one row per line item read from an uploaded document, one file per
 /// document (`dt=<upload day>/doc-<doc_id>.parquet`, rewritten whole if the document is read again). Modifiers
 /// are comma-separated; document totals repeat on each of its lines.

@@ -15,6 +15,7 @@ pub mod topics;
 pub mod wire;
 
 pub use records::{
-    Benchmark, ClaimLine, DeadLetter, DocumentKind, DocumentUploaded, Evidence, Finding, Record, RefEdit, RefPrice,
+    Benchmark, BillCorrection, ClaimLine, DeadLetter, DocumentKind, DocumentUploaded, Evidence, Finding, Record,
+    RefEdit, RefPrice,
 };
 pub use wire::{decode, encode, SchemaError};

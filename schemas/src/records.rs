@@ -459,6 +459,58 @@ impl BillLine {
     }
 }
 
+/// A patient's edit of one line of a document (see `avro/bill_correction.avsc`): `line` replaces
+/// line `line_no`, or deletes it when `None`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BillCorrection {
+    pub doc_id: String,
+    pub line_no: i32,
+    pub by: String,
+    pub line: Option<BillLine>,
+    pub at: i64,
+}
+
+impl BillCorrection {
+    /// As written: the line's type is a reference to `billstream.BillLine`.
+    pub const AVSC: &'static str = include_str!("../avro/bill_correction.avsc");
+}
+
+impl Record for BillCorrection {
+    const NAME: &'static str = "BillCorrection";
+    const SCHEMA_ID: u32 = 4;
+    fn schema() -> &'static Schema {
+        static SCHEMA: OnceLock<Schema> = OnceLock::new();
+        // The reference is written out with BillLine's schema so the record encodes on its own
+        // (both files are compiled in and parsed by unit tests, so failure is a build defect).
+        #[allow(clippy::expect_used)]
+        SCHEMA.get_or_init(|| {
+            let inline = Self::AVSC.replacen("\"billstream.BillLine\"", BillLine::AVSC, 1);
+            Schema::parse_str(&inline).expect("bill_correction.avsc parses")
+        })
+    }
+    fn validate(&self) -> Result<(), SchemaError> {
+        self.check()
+    }
+}
+
+impl BillCorrection {
+    fn check(&self) -> Result<(), SchemaError> {
+        let bad = |field, reason: String| Err(SchemaError::Invalid { record: "BillCorrection", field, reason });
+        if let Some(l) = &self.line {
+            if l.doc_id != self.doc_id || l.line_no != self.line_no {
+                return bad(
+                    "line",
+                    format!(
+                        "line {}/{} does not match the corrected {}/{}",
+                        l.doc_id, l.line_no, self.doc_id, self.line_no
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -577,6 +629,36 @@ mod tests {
             uploaded_at: 1,
         };
         assert_eq!(decode::<DocumentUploaded>(&encode(&u).unwrap()).unwrap(), u);
+        let l = BillLine {
+            doc_id: "d".into(),
+            kind: DocumentKind::Bill,
+            line_no: 2,
+            page: 1,
+            service_date: Some("2026-03-14".into()),
+            code: Some("85025".into()),
+            code_system: "CPT".into(),
+            revenue_code: None,
+            modifiers: vec!["59".into()],
+            description: "blood count".into(),
+            units: 1,
+            unit_price: None,
+            charge: Decimal::from_str("25.00").unwrap(),
+            allowed: None,
+            plan_paid: None,
+            patient_responsibility: None,
+            confidence: 1.0,
+            flagged: false,
+            total_charges: Some(Decimal::from_str("125.00").unwrap()),
+            payments: None,
+            adjustments: None,
+            balance_due: None,
+        };
+        let c = BillCorrection { doc_id: "d".into(), line_no: 2, by: "patient".into(), line: Some(l.clone()), at: 9 };
+        assert_eq!(decode::<BillCorrection>(&encode(&c).unwrap()).unwrap(), c);
+        let delete = BillCorrection { line: None, ..c.clone() };
+        assert_eq!(decode::<BillCorrection>(&encode(&delete).unwrap()).unwrap(), delete);
+        let other = BillCorrection { line_no: 3, ..c };
+        assert!(other.validate().unwrap_err().to_string().contains("does not match"));
     }
 
     #[test]

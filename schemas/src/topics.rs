@@ -12,6 +12,8 @@ pub const DLQ: &str = "dlq";
 pub const DOCUMENTS_UPLOADED: &str = "documents.uploaded";
 pub const DOCUMENTS_OCR: &str = "documents.ocr";
 pub const BILL_LINES: &str = "bill.lines";
+pub const BILL_CORRECTIONS: &str = "bill.corrections";
+pub const FINDINGS: &str = "findings";
 pub const REFERENCE_PRICES: &str = "reference.prices";
 pub const REFERENCE_EDITS: &str = "reference.edits";
 

@@ -62,3 +62,34 @@ pub fn to_csv(path: &std::path::Path, lines: usize, seed: u64, changes: usize) -
     eprintln!("wrote {} claim lines to {}", base.len() + later.len(), path.display());
     Ok(())
 }
+
+/// `billstream generate eval-set`: the labeled findings evaluation set (`udfs::evalset`) over the
+/// reference data in `reference`, written as `cases.jsonl` (one case a line) and
+/// `observed_benchmarks.jsonl` (the observed charge statistics its outlier cases rest on).
+pub fn eval_set(out: &std::path::Path, reference: &std::path::Path, seed: u64) -> Result<()> {
+    use std::io::Write;
+    let (refs, _) = dataflows::findings::reference::load_dir(reference, None)
+        .map_err(|e| anyhow::anyhow!("loading the reference data from {}: {e}", reference.display()))?;
+    let set = udfs::evalset::generate(&refs.edits, &refs.benchmarks, seed, udfs::evalset::Sizes::default())?;
+    std::fs::create_dir_all(out)?;
+    let write = |name: &str, rows: Vec<String>| -> Result<()> {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(out.join(name))?);
+        for r in rows {
+            writeln!(w, "{r}")?;
+        }
+        w.flush()?;
+        Ok(())
+    };
+    let cases = set.cases.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
+    let observed = set.observed.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>()?;
+    write(dataflows::findings::eval::CASES_FILE, cases)?;
+    write(dataflows::findings::eval::OBSERVED_FILE, observed)?;
+    let labels: usize = set.cases.iter().map(|c| c.labels.len()).sum();
+    eprintln!(
+        "wrote {} cases ({labels} labels) and {} observed benchmarks to {}",
+        set.cases.len(),
+        set.observed.len(),
+        out.display()
+    );
+    Ok(())
+}

@@ -1,5 +1,9 @@
 //! One module per subcommand; `main.rs` only parses and dispatches.
+pub mod audit;
 pub mod bench;
+pub mod bench_anomaly;
+pub mod bench_corrections;
+pub mod bench_findings;
 pub mod bench_ingest;
 pub mod bench_intake;
 pub mod extract;

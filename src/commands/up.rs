@@ -4,7 +4,7 @@ use crate::config::Config;
 use crate::embedded::EmbeddedBroker;
 use anyhow::Result;
 use schemas::records::DocumentKind;
-use schemas::topics::{CLAIMS_LINES, DOCUMENTS_UPLOADED};
+use schemas::topics::{CLAIMS_LINES, DOCUMENTS_UPLOADED, REFERENCE_EDITS};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -32,6 +32,18 @@ pub async fn run(mut cfg: Config) -> Result<()> {
         eprintln!("loading {} demo claim lines into {CLAIMS_LINES} ...", cfg.embedded.demo_lines);
         let (k, n) = (kafka.clone(), cfg.embedded.demo_lines);
         tokio::task::spawn_blocking(move || crate::commands::generate::run(&k, n, 1, n / 100)).await??;
+    }
+
+    let k = kafka.clone();
+    let no_edits = tokio::task::spawn_blocking(move || -> Result<bool> {
+        let lags =
+            connectors::kafka::lag::group_lag(&k, "billstream-up-probe", REFERENCE_EDITS, Duration::from_secs(10))?;
+        Ok(lags.iter().all(|l| l.high_watermark == 0))
+    })
+    .await??;
+    if no_edits && cfg.embedded.demo_lines > 0 {
+        let c = cfg.clone();
+        tokio::task::spawn_blocking(move || load_demo_reference(&c)).await??;
     }
 
     let k = kafka.clone();
@@ -67,6 +79,7 @@ pub async fn run(mut cfg: Config) -> Result<()> {
     println!(
         "            billstream sql \"SELECT doc_id, kind, line_no, code, units, charge, flagged FROM bill_lines\""
     );
+    println!("            billstream sql \"SELECT doc_id, kind, severity, lines, amount_at_issue FROM findings\"");
     println!("Ctrl-C stops everything.");
 
     let s2 = stop.clone();
@@ -83,6 +96,45 @@ pub async fn run(mut cfg: Config) -> Result<()> {
     }
     served?;
     worked.map_err(|_| anyhow::anyhow!("worker thread panicked"))??;
+    Ok(())
+}
+
+/// The reference files of `findings.reference_dir` (the project ships CMS NCCI, MUE, HCPCS,
+/// PFS, CLFS and OPPS files in deploy/demo/reference) onto `reference.edits` and
+/// `reference.prices`, through the same path as `billstream ingest`; PFS for the configured
+/// locality only (the demo's; every locality is ~4M prices).
+fn load_demo_reference(cfg: &Config) -> Result<()> {
+    let dir = &cfg.findings.reference_dir;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        eprintln!(
+            "no reference files at {} (findings.reference_dir): findings will use the lab panels only",
+            dir.display()
+        );
+        return Ok(());
+    };
+    let mut by_feed: std::collections::BTreeMap<&'static str, Vec<std::path::PathBuf>> = Default::default();
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()) {
+        let head = std::fs::read(&path).map(|b| b[..b.len().min(16 << 10)].to_vec()).unwrap_or_default();
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        if let Some(f) = connectors::ingest::detect(&name, &head) {
+            by_feed.entry(f.feed().name()).or_default().push(path);
+        }
+    }
+    let locality =
+        cfg.findings.locality.clone().unwrap_or_else(|| dataflows::findings::reference::DEFAULT_LOCALITY.into());
+    for (feed, files) in by_feed {
+        eprintln!("loading demo reference {feed} from {} ...", dir.display());
+        let args = crate::commands::ingest::Args {
+            feed: feed.parse().map_err(anyhow::Error::msg)?,
+            files,
+            dry_run: false,
+            json: false,
+            format: None,
+            scope: None,
+            localities: vec![locality.clone()],
+        };
+        crate::commands::ingest::run(cfg, args)?;
+    }
     Ok(())
 }
 

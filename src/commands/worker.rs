@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use timely::{CommunicationConfig, WorkerConfig as TimelyWorkerConfig};
 
+#[derive(Clone)]
 pub struct Topology {
     pub threads: usize,
     pub processes: usize,
@@ -53,8 +54,9 @@ fn shift_port(addr: &str, offset: u16) -> Result<String> {
     Ok(format!("{host}:{}", port.checked_add(offset).ok_or_else(|| anyhow!("port of {addr} too high"))?))
 }
 
-/// Port offset of the intake cluster when one process group runs both dataflows.
+/// Port offsets of the intake and findings clusters when one process group runs every dataflow.
 const INTAKE_PORT_OFFSET: u16 = 1000;
+const FINDINGS_PORT_OFFSET: u16 = 2000;
 
 fn read_hostfile(path: &Path) -> Result<Vec<String>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading hostfile {}", path.display()))?;
@@ -68,7 +70,9 @@ pub enum Dataflows {
     Benchmarks,
     /// Uploaded documents → OCR → line items.
     Intake,
-    /// Both, each on its own worker threads.
+    /// Bill lines, corrections, edits and benchmarks → findings.
+    Findings,
+    /// All of them, each on its own worker threads.
     All,
 }
 
@@ -77,22 +81,32 @@ pub fn run_dataflows(cfg: WorkerConfig, topology: &Topology, which: Dataflows, s
     match which {
         Dataflows::Benchmarks => run(cfg, topology, stop),
         Dataflows::Intake => run_intake(cfg, topology, 0, stop),
+        Dataflows::Findings => run_findings(cfg, topology, 0, stop),
         Dataflows::All => {
-            let (c2, s2) = (cfg.clone(), stop.clone());
-            let t2 = Topology {
-                threads: topology.threads,
-                processes: topology.processes,
-                process: topology.process,
-                hostfile: topology.hostfile.clone(),
+            let spawn = |f: fn(WorkerConfig, &Topology, u16, Arc<AtomicBool>) -> Result<()>, offset: u16| {
+                let (c, s, t) = (cfg.clone(), stop.clone(), topology.clone());
+                std::thread::spawn(move || f(c, &t, offset, s))
             };
-            let intake = std::thread::spawn(move || run_intake(c2, &t2, INTAKE_PORT_OFFSET, s2));
-            let r = run(cfg, topology, stop.clone());
-            // One failing stops the other: the process exits and its supervisor restarts both.
+            let intake = spawn(run_intake, INTAKE_PORT_OFFSET);
+            let findings = spawn(run_findings, FINDINGS_PORT_OFFSET);
+            let r = run(cfg.clone(), topology, stop.clone());
+            // One failing stops the others: the process exits and its supervisor restarts all.
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
             let i = intake.join().map_err(|_| anyhow!("intake thread panicked"))?;
-            r.and(i)
+            let f = findings.join().map_err(|_| anyhow!("findings thread panicked"))?;
+            r.and(i).and(f)
         }
     }
+}
+
+/// The findings dataflow, with its own consumer group and progress file.
+pub fn run_findings(cfg: WorkerConfig, topology: &Topology, port_offset: u16, stop: Arc<AtomicBool>) -> Result<()> {
+    let config = timely_config_at(topology, port_offset)?;
+    let cfg = WorkerConfig { group: dataflows::findings::runtime::GROUP.into(), ..cfg };
+    let guards =
+        timely::execute(config, move |worker| dataflows::findings::runtime::run_worker(worker, &cfg, stop.clone()))
+            .map_err(|e| anyhow!("starting timely workers: {e}"))?;
+    join(guards)
 }
 
 /// The intake dataflow (documents → OCR → line items).

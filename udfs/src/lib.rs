@@ -19,8 +19,10 @@
 //! process and tesseract — and is bounded by `ocr::Limits`; its output is logged
 //! (`documents.ocr`) so that everything after it replays deterministically. Money is `Decimal`.
 
+pub mod anomaly;
 pub mod codes;
 pub mod dates;
+pub mod evalset;
 pub mod extract;
 pub mod fixtures;
 pub mod generate;

@@ -43,6 +43,33 @@ pub fn dollars(d: Decimal) -> String {
     format!("{}${grouped}.{frac}", if neg { "-" } else { "" })
 }
 
+/// Kinds whose amount is about the whole bill rather than some of its lines.
+pub const DOCUMENT_KINDS: [&str; 4] = ["total_mismatch", "eob_mismatch", "balance_billing", "gfe_exceeded"];
+
+/// The money at issue over a bill's findings without counting any dollar twice: each line counts
+/// once, at the largest amount any finding puts on it (a finding naming several lines is spread
+/// over them in order), and whole-bill findings overlap the lines, so the total is the larger of
+/// the lines' sum and the largest whole-bill amount.
+pub fn total_at_issue(findings: &[Finding]) -> Decimal {
+    let mut per_line: std::collections::BTreeMap<i32, Decimal> = std::collections::BTreeMap::new();
+    let mut whole = Decimal::ZERO;
+    let mut unplaced = Decimal::ZERO;
+    for f in findings {
+        if DOCUMENT_KINDS.contains(&f.kind.as_str()) {
+            whole = whole.max(f.amount_at_issue);
+        } else if let Some(last) = f.lines.iter().max() {
+            // A pair or group names the line it is charging for last (the column-two line, the
+            // repeated line): put the amount there.
+            let e = per_line.entry(*last).or_default();
+            *e = (*e).max(f.amount_at_issue);
+        } else {
+            unplaced += f.amount_at_issue;
+        }
+    }
+    let lines: Decimal = per_line.values().copied().sum::<Decimal>() + unplaced;
+    cents(lines.max(whole))
+}
+
 /// Money compared at cents: bills print cents, and a sub-cent difference is rounding.
 pub fn cents(d: Decimal) -> Decimal {
     d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
@@ -116,6 +143,27 @@ pub(crate) mod testing {
 mod tests {
     use super::*;
     use testing::d;
+
+    #[test]
+    fn money_at_issue_counts_each_line_once() {
+        let f = |kind: &str, lines: Vec<i32>, amount: &str| {
+            finding("doc", kind, "error", lines, d(amount), String::new(), vec![])
+        };
+        // Two findings on line 3 count once, at the larger amount.
+        let fs = vec![
+            f("duplicate_charge", vec![2, 3], "20"),
+            f("price_outlier", vec![3], "50"),
+            f("arithmetic_error", vec![5], "7"),
+        ];
+        assert_eq!(total_at_issue(&fs), d("57.00"));
+        // A whole-bill finding larger than the lines' sum is the total; a smaller one is inside it.
+        let mut with_eob = fs.clone();
+        with_eob.push(f("eob_mismatch", vec![1, 2, 3, 5], "100"));
+        assert_eq!(total_at_issue(&with_eob), d("100.00"));
+        with_eob.push(f("units_exceed_mue", vec![7], "60"));
+        assert_eq!(total_at_issue(&with_eob), d("117.00"));
+        assert_eq!(total_at_issue(&[]), d("0"));
+    }
 
     #[test]
     fn dollars_as_bills_print_them() {

@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 
 /// Findings for `lines` (all billing `edit.code`) against the MUE `edit`.
 pub fn check(doc_id: &str, lines: &[&BillLine], edit: &RefEdit) -> Vec<Finding> {
-    let Some(limit) = edit.mue_limit else { return vec![] };
+    // A limit of 0 marks a code not payable in the file's setting (supplies bundled into the
+    // visit, say): a coverage question, not too many units.
+    let Some(limit) = edit.mue_limit.filter(|l| *l > 0) else { return vec![] };
     let mai = edit.mue_adjudication.as_deref().and_then(|a| a.trim().chars().next()).unwrap_or('3');
     let mut groups: BTreeMap<(Option<&str>, i32), Vec<&BillLine>> = BTreeMap::new();
     for l in lines.iter().filter(|l| l.units > 0) {

@@ -1,0 +1,389 @@
+//! The findings graph. Every rule module of `udfs::rules` runs inside one of two reduces:
+//!
+//! ```text
+//! bill lines ──by code──▶ ⋈ reference.edits (PTP col. 1, MUE, code set) ─┐ (doc, line no, edit)
+//!            ──by code──▶ ⋈ picked benchmarks (Medicare, observed)      ─┤ (doc, line no, benchmark)
+//!            ──HCPCS────▶ ⋈ "a code set is loaded"                      ─┤ (doc, line no)
+//!            ───────────────────────────────────────────────────────────┴▶ reduce per document "DocRules"
+//! all lines ⋈ (doc → case) ──▶ reduce per case "CaseRules" (EOB, GFE, balance billing)
+//! ```
+//!
+//! A document's reduce sees its lines and what the joins matched for them, and nothing else, so
+//! a corrected line, a new edit or a new benchmark re-runs the rules of exactly the documents it
+//! touches, and the reduce emits only the findings that changed (−1 old, +1 new). The joins
+//! carry line numbers, not lines: the document's reduce already holds its lines.
+use super::line::Ln;
+use super::Warning;
+use crate::benchmarks::{Time, Update};
+use differential_dataflow::input::{Input, InputSession};
+use differential_dataflow::AsCollection;
+use schemas::records::BillLine;
+use schemas::{Benchmark, DeadLetter, Finding, RefEdit};
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+use timely::dataflow::operators::probe::Handle;
+use timely::dataflow::operators::Exchange;
+use udfs::codes::{classify, CodeSystem};
+use udfs::rules;
+
+pub type DocId = String;
+pub type CaseId = String;
+
+/// What a document's reduce receives.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum In {
+    Line(Ln),
+    /// An edit whose (column-one) code is the code of this line.
+    Edit(i32, RefEdit),
+    /// A benchmark of this line's code.
+    Bench(i32, Benchmark),
+    /// This HCPCS-shaped line can be checked: a code set is loaded.
+    CodeSetLoaded(i32),
+}
+
+/// What the reduces emit.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Out {
+    Finding(Finding),
+    Warning(Warning),
+}
+
+/// What the sink receives, all on worker 0.
+#[derive(Default)]
+pub struct Outputs {
+    pub findings: Vec<Update<Finding>>,
+    pub warnings: Vec<Update<Warning>>,
+    /// (source, partition, next offset) reached by the batch at this time.
+    pub progress: Vec<Update<(u8, i32, i64)>>,
+    pub dead: Vec<Update<DeadLetter>>,
+}
+
+pub struct Graph {
+    /// Current lines of every document (bills, EOBs, GFEs), by document.
+    pub lines: InputSession<Time, (DocId, Ln), isize>,
+    /// Which case a document belongs to (bills meet their EOB and GFE there).
+    pub cases: InputSession<Time, (DocId, CaseId), isize>,
+    pub edits: InputSession<Time, RefEdit, isize>,
+    /// Benchmarks with `as_of` zeroed, so a retraction matches its assertion.
+    pub benchmarks: InputSession<Time, Benchmark, isize>,
+    pub progress: InputSession<Time, (u8, i32, i64), isize>,
+    pub dead: InputSession<Time, DeadLetter, isize>,
+    pub probe: Handle<Time>,
+    pub outputs: Rc<RefCell<Outputs>>,
+}
+
+impl Graph {
+    pub fn advance_to(&mut self, t: Time) {
+        self.lines.advance_to(t);
+        self.cases.advance_to(t);
+        self.edits.advance_to(t);
+        self.benchmarks.advance_to(t);
+        self.progress.advance_to(t);
+        self.dead.advance_to(t);
+    }
+    pub fn flush(&mut self) {
+        self.lines.flush();
+        self.cases.flush();
+        self.edits.flush();
+        self.benchmarks.flush();
+        self.progress.flush();
+        self.dead.flush();
+    }
+    pub fn time(&self) -> Time {
+        *self.lines.time()
+    }
+    /// The earliest time whose output may still change (`None` when all inputs are closed).
+    pub fn frontier(&self) -> Option<Time> {
+        self.probe.with_frontier(|f| f.iter().min().copied())
+    }
+}
+
+/// The key an edit joins bill lines on: the column-one code of a PTP pair, the code otherwise.
+fn edit_code(e: &RefEdit) -> Box<str> {
+    Box::from(e.code.as_str())
+}
+
+fn is_medicare(b: &Benchmark) -> bool {
+    (b.scope.starts_with("locality:") || b.scope == "national") && b.kind.starts_with("allowed")
+}
+
+fn is_observed(b: &Benchmark) -> bool {
+    b.scope == "observed" && b.kind == "charge"
+}
+
+/// Of a code's benchmarks, the ones a bill line is compared with, per modifier: the highest
+/// Medicare amount over localities and settings (a bill does not say where Medicare would have
+/// paid, so the comparison is the one most favourable to the provider) and the observed
+/// statistics with the most claims. Keeps the join with bill lines at a few rows per line.
+pub fn pick_benchmarks(benches: &[&Benchmark]) -> Vec<Benchmark> {
+    let mut medicare: BTreeMap<&str, &Benchmark> = BTreeMap::new();
+    let mut observed: BTreeMap<&str, &Benchmark> = BTreeMap::new();
+    for b in benches {
+        let m = b.modifier.as_str();
+        if is_medicare(b) {
+            let e = medicare.entry(m).or_insert(b);
+            if (b.median, &b.scope) > (e.median, &e.scope) {
+                *e = b;
+            }
+        } else if is_observed(b) {
+            let e = observed.entry(m).or_insert(b);
+            if (b.count, &b.place_of_service) > (e.count, &e.place_of_service) {
+                *e = b;
+            }
+        }
+    }
+    medicare.into_values().chain(observed.into_values()).cloned().collect()
+}
+
+/// Builds the graph in `worker`; every worker builds the same one.
+pub fn build(worker: &mut timely::worker::Worker) -> Graph {
+    let outputs = Rc::new(RefCell::new(Outputs::default()));
+    let probe = Handle::new();
+    let (lines, cases, edits, benchmarks, progress, dead) = worker.dataflow::<Time, _, _>(|scope| {
+        let (lines_in, lines) = scope.new_collection::<(DocId, Ln), isize>();
+        let (cases_in, cases) = scope.new_collection::<(DocId, CaseId), isize>();
+        let (edits_in, edits) = scope.new_collection::<RefEdit, isize>();
+        let (bench_in, benches) = scope.new_collection::<Benchmark, isize>();
+        let (progress_in, progress) = scope.new_collection::<(u8, i32, i64), isize>();
+        let (dead_in, dead) = scope.new_collection::<DeadLetter, isize>();
+
+        let bill = lines.clone().filter(|(_, l)| l.kind == 0);
+        // (code, (doc, line no)) of every coded bill line, arranged once for all three joins.
+        let by_code = bill
+            .clone()
+            .flat_map(|(doc, l)| l.code.clone().map(|c| (c, (doc, l.line_no))))
+            .arrange_by_key_named("BillLinesByCode");
+
+        let edits_by_code = edits.clone().map(|e| (edit_code(&e), e)).arrange_by_key_named("EditsByCode");
+        let matched_edits = by_code
+            .clone()
+            .join_core(edits_by_code, |_code, (doc, no), e| Some((doc.clone(), In::Edit(*no, e.clone()))));
+
+        let picked = benches
+            .map(|b| (Box::<str>::from(b.code.as_str()), b))
+            .reduce_named("PickBenchmarks", |_code, input, out| {
+                let all: Vec<&Benchmark> = input.iter().filter(|(_, n)| *n > 0).map(|(b, _)| *b).collect();
+                out.extend(pick_benchmarks(&all).into_iter().map(|b| (b, 1)));
+            })
+            .arrange_by_key_named("PickedByCode");
+        let matched_benches =
+            by_code.join_core(picked, |_code, (doc, no), b| Some((doc.clone(), In::Bench(*no, b.clone()))));
+
+        // HCPCS lines meet the code set only once one is loaded: without it every code would
+        // look unknown.
+        let loaded = edits.filter(|e| e.kind == "code").map(|_| ()).distinct().map(|()| ((), ()));
+        let checkable = bill
+            .clone()
+            .filter(|(_, l)| l.code.as_deref().is_some_and(|c| classify(c) == CodeSystem::Hcpcs))
+            .map(|(doc, l)| ((), (doc, l.line_no)))
+            .join_map(loaded, |_, (doc, no), _| (doc.clone(), In::CodeSetLoaded(*no)));
+
+        let doc_out = bill
+            .map(|(doc, l)| (doc, In::Line(l)))
+            .concat(matched_edits)
+            .concat(matched_benches)
+            .concat(checkable)
+            .reduce_named("DocRules", |doc, input, out| {
+                let ins: Vec<&In> = input.iter().filter(|(_, n)| *n > 0).map(|(i, _)| *i).collect();
+                out.extend(doc_rules(doc, &ins).into_iter().map(|o| (o, 1)));
+            });
+
+        let case_out = lines.join_map(cases, |doc, l, case| (case.clone(), (doc.clone(), l.clone()))).reduce_named(
+            "CaseRules",
+            |_case, input, out| {
+                let docs: Vec<(&DocId, &Ln)> = input.iter().filter(|(_, n)| *n > 0).map(|((d, l), _)| (d, l)).collect();
+                out.extend(case_rules(&docs).into_iter().map(|o| (o, 1)));
+            },
+        );
+
+        let sink = outputs.clone();
+        doc_out
+            .concat(case_out)
+            .map(|(_, o)| o)
+            .inner
+            .exchange(|_| 0)
+            .as_collection()
+            .inspect(move |(o, t, r)| {
+                let mut s = sink.borrow_mut();
+                match o {
+                    Out::Finding(f) => s.findings.push((f.clone(), *t, *r)),
+                    Out::Warning(w) => s.warnings.push((w.clone(), *t, *r)),
+                }
+            })
+            .probe_with(&probe);
+        let sink = outputs.clone();
+        progress
+            .inner
+            .exchange(|_| 0)
+            .as_collection()
+            .inspect(move |u| sink.borrow_mut().progress.push(*u))
+            .probe_with(&probe);
+        let sink = outputs.clone();
+        dead.inner
+            .exchange(|_| 0)
+            .as_collection()
+            .inspect(move |u| sink.borrow_mut().dead.push(u.clone()))
+            .probe_with(&probe);
+        (lines_in, cases_in, edits_in, bench_in, progress_in, dead_in)
+    });
+    Graph { lines, cases, edits, benchmarks, progress, dead, probe, outputs }
+}
+
+fn severity_rank(s: &str) -> u8 {
+    match s {
+        "error" => 3,
+        "warning" => 2,
+        _ => 1,
+    }
+}
+
+/// The modifier a line's price depends on (professional or technical component), if any.
+fn pricing_modifier(l: &BillLine) -> &str {
+    l.modifiers.iter().map(String::as_str).find(|m| matches!(*m, "26" | "TC")).unwrap_or("")
+}
+
+/// The document-local rules and the rules resting on what the joins matched, for one bill.
+pub fn doc_rules(doc: &str, ins: &[&In]) -> Vec<Out> {
+    let mut lines: Vec<BillLine> =
+        ins.iter().filter_map(|i| if let In::Line(l) = i { Some(l.to_bill(doc)) } else { None }).collect();
+    lines.sort_by_key(|l| l.line_no);
+    let mut out = vec![];
+    for l in lines.iter().filter(|l| l.units < 0) {
+        out.push(Out::Warning(Warning {
+            doc_id: doc.to_string(),
+            lines: vec![l.line_no],
+            message: format!(
+                "Line {} shows {} units. A number of services cannot be negative, so this line was left out of \
+                 the checks that use units (duplicates, arithmetic, unit limits, prices). Check it against your \
+                 paper bill.",
+                l.line_no, l.units
+            ),
+        }));
+    }
+    let all: Vec<&BillLine> = lines.iter().collect();
+    let usable: Vec<&BillLine> = lines.iter().filter(|l| l.units >= 0).collect();
+    let by_no: BTreeMap<i32, &BillLine> = usable.iter().map(|l| (l.line_no, *l)).collect();
+
+    let mut findings: Vec<Finding> = vec![];
+    findings.extend(rules::duplicate::check(doc, &usable));
+    findings.extend(rules::arithmetic::check(doc, &usable));
+    findings.extend(rules::totals::check(doc, &all));
+    findings.extend(rules::addon::check(doc, &usable));
+
+    let mut known: BTreeMap<i32, Vec<&RefEdit>> = BTreeMap::new();
+    let mut mue_edits: BTreeSet<&RefEdit> = BTreeSet::new();
+    let mut checkable: BTreeSet<i32> = BTreeSet::new();
+    let mut outliers: BTreeMap<i32, Finding> = BTreeMap::new();
+    let mut once: BTreeSet<(String, Vec<i32>)> = BTreeSet::new();
+    for i in ins {
+        match i {
+            In::Edit(no, e) if e.kind == "ptp" => {
+                let (Some(col1), Some(code2)) = (by_no.get(no), e.code2.as_deref()) else { continue };
+                for col2 in usable.iter().filter(|l| l.code.as_deref() == Some(code2)) {
+                    // One finding per pair, however many edit versions or sources list it.
+                    if let Some(f) = rules::unbundled::check_pair(doc, col1, col2, e) {
+                        if once.insert((f.kind.clone(), f.lines.clone())) {
+                            findings.push(f);
+                        }
+                    }
+                }
+            }
+            In::Edit(_, e) if e.kind == "mue" => {
+                mue_edits.insert(e);
+            }
+            In::Edit(no, e) if e.kind == "code" => known.entry(*no).or_default().push(e),
+            In::Edit(..) => {}
+            In::CodeSetLoaded(no) => {
+                checkable.insert(*no);
+            }
+            In::Bench(no, b) => {
+                let Some(l) = by_no.get(no) else { continue };
+                if pricing_modifier(l) != b.modifier {
+                    continue;
+                }
+                if let Some(f) = rules::outlier::check(doc, l, b) {
+                    let stronger = |old: &Finding| {
+                        (severity_rank(&f.severity), f.amount_at_issue)
+                            > (severity_rank(&old.severity), old.amount_at_issue)
+                    };
+                    if outliers.get(no).is_none_or(stronger) {
+                        outliers.insert(*no, f);
+                    }
+                }
+            }
+            In::Line(_) => {}
+        }
+    }
+    for e in mue_edits {
+        let of_code: Vec<&BillLine> = usable.iter().copied().filter(|l| l.code.as_deref() == Some(&e.code)).collect();
+        for f in rules::mue::check(doc, &of_code, e) {
+            if once.insert((f.kind.clone(), f.lines.clone())) {
+                findings.push(f);
+            }
+        }
+    }
+    for no in checkable {
+        let Some(l) = lines.iter().find(|l| l.line_no == no) else { continue };
+        let entries = known.get(&no).map(Vec::as_slice).unwrap_or_default();
+        findings.extend(rules::invalid_code::check(doc, l, entries));
+    }
+    findings.extend(outliers.into_values());
+    out.extend(findings.into_iter().map(Out::Finding));
+    out
+}
+
+/// The rules that compare a bill with the EOB and the Good Faith Estimate of its case.
+pub fn case_rules(docs: &[(&DocId, &Ln)]) -> Vec<Out> {
+    let mut by_doc: BTreeMap<&str, (u8, Vec<BillLine>)> = BTreeMap::new();
+    for (doc, l) in docs {
+        let e = by_doc.entry(doc.as_str()).or_insert_with(|| (l.kind, vec![]));
+        e.1.push(l.to_bill(doc));
+    }
+    let of_kind = |k: u8| -> Vec<(&str, &Vec<BillLine>)> {
+        by_doc.iter().filter(|(_, (kind, _))| *kind == k).map(|(d, (_, ls))| (*d, ls)).collect()
+    };
+    let (bills, eobs, gfes) = (of_kind(0), of_kind(1), of_kind(2));
+    let eob: Vec<&BillLine> = eobs.iter().flat_map(|(_, ls)| ls.iter()).collect();
+    let gfe: Vec<&BillLine> = gfes.iter().flat_map(|(_, ls)| ls.iter()).collect();
+    let names = |ds: &[(&str, &Vec<BillLine>)]| ds.iter().map(|(d, _)| *d).collect::<Vec<_>>().join(", ");
+    let mut out = vec![];
+    for (doc, lines) in bills {
+        let bill: Vec<&BillLine> = lines.iter().collect();
+        let warn = |message: String| Out::Warning(Warning { doc_id: doc.to_string(), lines: vec![], message });
+        let dates: BTreeSet<&str> = bill.iter().filter_map(|l| l.service_date.as_deref()).collect();
+        let last = dates.iter().next_back().copied();
+        if !eob.is_empty() {
+            let codes: BTreeSet<&str> = bill.iter().filter_map(|l| l.code.as_deref()).collect();
+            let shared = eob.iter().any(|l| {
+                l.service_date.as_deref().is_some_and(|d| dates.contains(d))
+                    || l.code.as_deref().is_some_and(|c| codes.contains(c))
+            });
+            if !shared {
+                out.push(warn(format!(
+                    "The Explanation of Benefits ({}) shares no date of service and no procedure code with this \
+                     bill. It may be for another patient or another visit, so the bill was not compared with it.",
+                    names(&eobs)
+                )));
+            } else if let Some(f) = rules::balance::check(doc, &bill, &eob) {
+                // Surprise billing of protected care replaces the plain EOB mismatch.
+                out.push(Out::Finding(f));
+            } else if let Some(f) = rules::estimates::eob_mismatch(doc, &bill, &eob) {
+                out.push(Out::Finding(f));
+            }
+        }
+        if !gfe.is_empty() {
+            let estimated = gfe.iter().filter_map(|l| l.service_date.as_deref()).max();
+            match (estimated, last) {
+                (Some(g), Some(b)) if g > b => out.push(warn(format!(
+                    "The Good Faith Estimate ({}) is for services on {g}, after the care on this bill (last on {b}). \
+                     An estimate comes before the care it estimates, so the bill was not compared with it.",
+                    names(&gfes)
+                ))),
+                _ => out.extend(rules::estimates::gfe_exceeded(doc, &bill, &gfe, last).map(Out::Finding)),
+            }
+        }
+    }
+    out
+}

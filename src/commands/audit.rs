@@ -1,0 +1,194 @@
+//! `billstream audit FILE [--eob FILE] [--gfe FILE] [--json]`: line items and findings of one
+//! bill, in process. The documents go through the intake graph (or are read from the JSON that
+//! `billstream extract --json` prints), then through the findings graph with the reference
+//! files of `findings.reference_dir` — the same graphs the deployment runs over Kafka.
+use crate::config::Config;
+use anyhow::{anyhow, bail, Context, Result};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
+use dataflows::findings::{oneshot, reference, Audited, CaseInput};
+use dataflows::intake::lines::bill_lines;
+use dataflows::intake::{read_files, InputFile};
+use schemas::records::{BillLine, DocumentKind, OcrMethod};
+use schemas::Finding;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use udfs::extract::Extraction;
+use udfs::ocr::Limits;
+use udfs::rules::{dollars, total_at_issue};
+
+pub struct Args {
+    pub bill: PathBuf,
+    pub eob: Option<PathBuf>,
+    pub gfe: Option<PathBuf>,
+    pub reference: Option<PathBuf>,
+    pub locality: Option<String>,
+    pub threads: usize,
+    pub json: bool,
+}
+
+/// One document as read: its extraction and how it was read.
+struct Doc {
+    name: String,
+    kind: DocumentKind,
+    pages: usize,
+    method: &'static str,
+    ex: Extraction,
+}
+
+pub fn run(cfg: &Config, a: Args) -> Result<()> {
+    let files: Vec<(PathBuf, DocumentKind)> = std::iter::once((a.bill.clone(), DocumentKind::Bill))
+        .chain(a.eob.clone().map(|p| (p, DocumentKind::Eob)))
+        .chain(a.gfe.clone().map(|p| (p, DocumentKind::Gfe)))
+        .collect();
+    let docs = read_documents(&files, a.threads)?;
+
+    let dir = a.reference.clone().unwrap_or_else(|| cfg.findings.reference_dir.clone());
+    if !dir.is_dir() {
+        bail!(
+            "no reference data at {}: pass --reference DIR or set findings.reference_dir \
+             (the project ships deploy/demo/reference; full CMS files work too)",
+            dir.display()
+        );
+    }
+    let locality = a.locality.as_deref().or(cfg.findings.locality.as_deref());
+    let (refdata, notes) = reference::load_dir(&dir, locality).map_err(|e| anyhow!("{e}"))?;
+    for n in &notes {
+        tracing::debug!(target: "billstream::audit", "reference {n}");
+    }
+
+    let mut lines: Vec<BillLine> = vec![];
+    for d in &docs {
+        lines.extend(bill_lines(doc_id(d.kind), d.kind, &d.ex));
+    }
+    let audited = oneshot::audit(&refdata, vec![CaseInput { case_id: "audit".into(), lines }], a.threads)
+        .map_err(|e| anyhow!("{e}"))?;
+    let bill = &docs[0];
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&to_json(bill, &docs, &audited))?);
+    } else {
+        print_report(bill, &docs, &audited);
+    }
+    Ok(())
+}
+
+fn read_documents(files: &[(PathBuf, DocumentKind)], threads: usize) -> Result<Vec<Doc>> {
+    let mut docs: Vec<Option<Doc>> = Vec::new();
+    let mut to_read = Vec::new();
+    for (path, kind) in files {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).with_context(|| format!("{name}: cannot read"))?;
+        if is_json(path, &bytes) {
+            let mut ex: Extraction = serde_json::from_slice(&bytes)
+                .with_context(|| format!("{name}: not the JSON that `billstream extract --json` prints"))?;
+            ex.kind = *kind;
+            docs.push(Some(Doc { name, kind: *kind, pages: 0, method: "json", ex }));
+        } else {
+            to_read.push((docs.len(), InputFile { name, bytes: Arc::new(bytes), kind: Some(*kind) }));
+            docs.push(None);
+        }
+    }
+    let inputs: Vec<InputFile> = to_read.iter().map(|(_, f)| f.clone()).collect();
+    let results = if inputs.is_empty() {
+        vec![]
+    } else {
+        read_files(inputs, threads, Limits::default()).map_err(|e| anyhow!(e))?
+    };
+    for ((slot, f), r) in to_read.into_iter().zip(results) {
+        let (ocr, ex) = r.result.map_err(|e| anyhow!("{}: {e}", r.name))?;
+        let method = match ocr.method {
+            OcrMethod::TextLayer => "text",
+            OcrMethod::Ocr => "ocr",
+        };
+        let kind = f.kind.unwrap_or(DocumentKind::Bill);
+        docs[slot] = Some(Doc { name: f.name, kind, pages: ocr.pages.len(), method, ex });
+    }
+    docs.into_iter().map(|d| d.ok_or_else(|| anyhow!("a document was not read"))).collect()
+}
+
+/// The document ids of the one case an audit runs.
+fn doc_id(kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::Bill => "bill",
+        DocumentKind::Eob => "eob",
+        DocumentKind::Gfe => "gfe",
+    }
+}
+
+fn is_json(path: &Path, bytes: &[u8]) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        || bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+fn of_bill<'a>(audited: &'a Audited, bill: &Doc) -> Vec<&'a Finding> {
+    audited.findings.iter().filter(|f| f.doc_id == doc_id(bill.kind)).collect()
+}
+
+/// DESIGN.md's `--json` shape: the bill's lines and totals, its findings, and every warning
+/// (extraction's and the rules').
+fn to_json(bill: &Doc, docs: &[Doc], audited: &Audited) -> serde_json::Value {
+    let findings: Vec<serde_json::Value> = of_bill(audited, bill)
+        .into_iter()
+        .map(|f| {
+            serde_json::json!({
+                "kind": f.kind, "severity": f.severity, "lines": f.lines,
+                "amount_at_issue": f.amount_at_issue.to_string(), "explanation": f.explanation,
+                "evidence": f.evidence,
+            })
+        })
+        .collect();
+    let total =
+        total_at_issue(&audited.findings.iter().filter(|f| f.doc_id == doc_id(bill.kind)).cloned().collect::<Vec<_>>());
+    serde_json::json!({
+        "source": bill.name,
+        "pages": bill.pages,
+        "method": bill.method,
+        "lines": bill.ex.lines,
+        "totals": bill.ex.totals,
+        "findings": findings,
+        "amount_at_issue": total.to_string(),
+        "warnings": warnings(docs, audited),
+    })
+}
+
+fn warnings(docs: &[Doc], audited: &Audited) -> Vec<String> {
+    let mut out: Vec<String> = vec![];
+    for d in docs {
+        out.extend(d.ex.warnings.iter().map(|w| format!("{}: {w}", d.name)));
+    }
+    out.extend(audited.warnings.iter().map(|w| w.message.clone()));
+    out
+}
+
+fn print_report(bill: &Doc, docs: &[Doc], audited: &Audited) {
+    println!("{} — {} line(s)", bill.name, bill.ex.lines.len());
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(["#", "Date", "Code", "Mod", "Units", "Charge"]);
+    for l in &bill.ex.lines {
+        t.add_row(vec![
+            Cell::new(l.line_no),
+            Cell::new(l.service_date.clone().unwrap_or_default()),
+            Cell::new(l.code.clone().unwrap_or_default()),
+            Cell::new(l.modifiers.join(",")),
+            Cell::new(l.units).set_alignment(CellAlignment::Right),
+            Cell::new(dollars(l.charge)).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    println!("{t}\n");
+    let findings = of_bill(audited, bill);
+    for (i, f) in findings.iter().enumerate() {
+        let lines = f.lines.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
+        println!("{}. {} ({}) — line(s) {lines} — {} at issue", i + 1, f.kind, f.severity, dollars(f.amount_at_issue));
+        println!("   {}", f.explanation);
+        for e in &f.evidence {
+            println!("   source: {} — {}", e.source, e.detail);
+        }
+        println!();
+    }
+    for w in warnings(docs, audited) {
+        println!("warning: {w}");
+    }
+    let owned: Vec<Finding> = findings.iter().map(|f| (*f).clone()).collect();
+    let n = owned.len();
+    println!("{n} problem{}, {} at issue", if n == 1 { "" } else { "s" }, dollars(total_at_issue(&owned)));
+}

@@ -1,0 +1,39 @@
+//! The `anomaly` finding kind: an extended isolation forest (the `extended-isolation-forest`
+//! crate) over features of the claims population, scoring bill lines.
+//!
+//! - `features.rs`: `LineFacts` (a line plus what benchmarks say about its code) and the feature
+//!   vector the model sees; `BenchIndex`, the one benchmark lookup that training (claim lines)
+//!   and scoring (bill lines) share, so both sides compute features the same way.
+//! - `model.rs`: `Model` (forest, missing-value fill, `ModelMeta` with version, training data
+//!   range, threshold and metrics), `train`, `score`, `explain`, JSON round trip.
+//! - `check.rs`: a score above the model's threshold becomes a `Finding`.
+//! - `auc.rs`: ROC AUC with ties; `synthetic.rs`: a deterministic labeled set (generated claim
+//!   lines plus injected anomalies of several kinds) for tests and the benchmark.
+//!
+//! Invariants: money stays `Decimal` everywhere except inside the feature vector (f64 by
+//! necessity of the model); feature computation is pure; training is randomized by the crate
+//! (it draws from `thread_rng`), so two trainings differ slightly but a saved model scores
+//! deterministically.
+pub mod auc;
+pub mod check;
+pub mod features;
+pub mod model;
+pub mod synthetic;
+
+pub use auc::auc;
+pub use check::check;
+pub use features::{features, BenchIndex, LineFacts, D, FEATURES};
+pub use model::{train, Metrics, Model, ModelMeta, Params};
+
+/// Why a model could not be trained or read.
+#[derive(Debug, thiserror::Error)]
+pub enum AnomalyError {
+    #[error("need at least {need} training rows, got {rows}")]
+    InsufficientData { rows: usize, need: usize },
+    #[error("bad parameters: {0}")]
+    Params(String),
+    #[error("isolation forest: {0}")]
+    Forest(#[from] extended_isolation_forest::Error),
+    #[error("model json: {0}")]
+    Json(#[from] serde_json::Error),
+}
