@@ -106,6 +106,10 @@ enum Command {
         /// Medicare locality (MAC-locality, e.g. 01112-05) for PFS amounts; "all" for every one.
         #[arg(long)]
         locality: Option<String>,
+        /// The hospital that sent the bill, as its price file names it (with its MRF among the
+        /// reference files, the bill is compared with the hospital's own gross charges).
+        #[arg(long)]
+        hospital: Option<String>,
         #[arg(long, short = 'w', default_value_t = 1)]
         threads: usize,
         #[arg(long)]
@@ -403,8 +407,8 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Extract { files, kind, threads, json } => commands::extract::run(&files, kind, threads, json),
-        Command::Audit { file, eob, gfe, reference, locality, threads, json } => {
-            let args = commands::audit::Args { bill: file, eob, gfe, reference, locality, threads, json };
+        Command::Audit { file, eob, gfe, reference, locality, hospital, threads, json } => {
+            let args = commands::audit::Args { bill: file, eob, gfe, reference, locality, hospital, threads, json };
             commands::audit::run(&cfg, args)
         }
         Command::Generate { what: GenerateWhat::Bills { out, per_layout, seed } } => {

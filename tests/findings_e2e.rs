@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 use rust_decimal::Decimal;
-use schemas::records::{BillCorrection, BillLine, DocumentKind, DocumentUploaded};
+use schemas::records::{BillLine, DocumentKind, DocumentUploaded};
 use schemas::Finding;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -49,6 +49,7 @@ fn uploaded(doc: &str, case: &str, kind: DocumentKind) -> DocumentUploaded {
         filename: None,
         size: 1,
         uploaded_at: 1,
+        provider: None,
     }
 }
 
@@ -156,11 +157,14 @@ fn findings_from_the_log_then_a_correction() {
         "{dlq:?}"
     );
 
+    // Bad corrections are refused before they reach the log.
+    let url = format!("http://{}/v1/documents/bill-1/lines/3", w.http);
+    assert_eq!(put(&url, r#"{"units": 1}"#).0, 400, "no charge");
+    assert_eq!(put(&url, r#"{"units": 1, "charge": "25.00", "service_date": "05/04/2026"}"#).0, 400);
+    assert_eq!(put(&format!("http://{}/v1/documents/bill-1/lines/0", w.http), r#"{"units": 1, "charge": "1"}"#).0, 400);
     // The patient corrects line 3 of bill-1: it was a blood count (85025), not a glucose test.
-    let fixed = BillLine { code: Some("85025".into()), ..bill1[2].clone() };
-    let c = BillCorrection { doc_id: "bill-1".into(), line_no: 3, by: "patient".into(), line: Some(fixed), at: 2 };
-    sink.send("bill.corrections", b"bill-1", Some(&schemas::encode(&c).unwrap())).unwrap();
-    sink.flush(Duration::from_secs(30)).unwrap();
+    let (status, body) = put(&url, r#"{"service_date": "2026-05-04", "code": "85025", "units": 1, "charge": "25.00"}"#);
+    assert_eq!(status, 202, "{body}");
     wait_committed(&w, "bill.corrections", 1);
     let (topic, after) = findings_topic(&b);
     let new: Vec<(String, String, Vec<i32>, i32)> =
@@ -174,4 +178,25 @@ fn findings_from_the_log_then_a_correction() {
     expect2.remove(&k("bill-1", "unbundled_pair", vec![2, 3]));
     assert_eq!(norm(topic), expect2);
     assert_eq!(findings_table(&env), expect2, "findings table after the correction");
+    // What the patient's page reads: the document's current findings.
+    let mine: serde_json::Value =
+        serde_json::from_str(&reqwest_blocking(&format!("http://{}/v1/documents/bill-1/findings", w.http))).unwrap();
+    let kinds: Vec<&str> = mine.as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, vec!["eob_mismatch"]);
+    assert!(mine[0]["explanation"].as_str().unwrap().contains("$40.00"), "{mine}");
+}
+
+fn put(url: &str, body: &str) -> (u16, serde_json::Value) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let r = reqwest::Client::new()
+            .put(url)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    })
 }

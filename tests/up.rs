@@ -14,6 +14,7 @@ fn up_serves_demo_benchmarks_and_stops_cleanly() {
         .current_dir(dir.path())
         .env("BILLSTREAM__EMBEDDED__BROKER_PORT", broker_port.to_string())
         .env("BILLSTREAM__EMBEDDED__DEMO_LINES", "5000")
+        .env("BILLSTREAM__FINDINGS__REFERENCE_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/demo/reference"))
         .args(["up", "--listen", &api])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -44,6 +45,32 @@ fn up_serves_demo_benchmarks_and_stops_cleanly() {
     let rows = sql_json(&env, "SELECT SUM(count) AS lines FROM benchmarks WHERE scope = 'observed'");
     let lines = rows[0]["lines"].as_i64().unwrap();
     assert!(lines > 4_900 && lines <= 5_000, "demo lines in benchmarks: {lines}");
+    // The shipped CMS reference files are on the log and the findings stage has read them.
+    let t = Instant::now();
+    loop {
+        let m = reqwest_blocking(&format!("http://{api}/metrics"));
+        let (lag, n) = topic_lag_from_metrics(&m, "billstream-findings", "reference.edits");
+        let loaded = m.lines().any(|l| {
+            l.starts_with("kafka_topic_partition_current_offset{")
+                && l.contains("topic=\"reference.edits\"")
+                && !l.ends_with(" 0")
+        });
+        if n == 4 && lag == 0 && loaded {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(120), "findings stage did not read the demo edits: lag {lag} on {n}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let t = Instant::now();
+    loop {
+        let rows =
+            sql_json(&env, "SELECT COUNT(*) AS n FROM benchmarks WHERE code = '99213' AND scope = 'locality:01112-05'");
+        if rows.first().and_then(|r| r["n"].as_i64()).unwrap_or(0) == 2 {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(120), "no Medicare benchmarks from the demo PFS files: {rows:?}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
 
     let pid = child.id().to_string();
     assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());

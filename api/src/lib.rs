@@ -11,6 +11,7 @@
 //! store before their event is produced, so a retried upload is harmless. Money leaves as
 //! decimal strings in JSON.
 
+pub mod corrections;
 pub mod feeds;
 pub mod format;
 pub mod metrics;

@@ -5,7 +5,7 @@ use crate::{ApiError, Result};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use bytes::Bytes;
 use connectors::kafka::sink::Sink;
@@ -42,6 +42,11 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/v1/documents", post(upload).layer(DefaultBodyLimit::max(limit)))
         .route("/v1/sql", post(sql))
+        .route(
+            "/v1/documents/{doc_id}/lines/{line_no}",
+            put(crate::corrections::put_line).delete(crate::corrections::delete_line),
+        )
+        .route("/v1/documents/{doc_id}/findings", get(crate::corrections::findings))
         .route("/v1/feeds/{feed}", post(crate::feeds::post_feed).layer(DefaultBodyLimit::disable()))
         .with_state(state)
 }
@@ -71,12 +76,14 @@ async fn sql(State(s): State<AppState>, body: String) -> Result<Json<serde_json:
     Ok(Json(serde_json::Value::Array(to_json_rows(&batches)?)))
 }
 
-/// `POST /v1/documents` (multipart: `file`, optional `kind` bill|eob|gfe, optional `case_id`):
+/// `POST /v1/documents` (multipart: `file`, optional `kind` bill|eob|gfe, optional `case_id`,
+/// optional `provider`: the hospital as its price file names it):
 /// stores the bytes content-addressed, then produces `DocumentUploaded`.
 async fn upload(State(s): State<AppState>, mut form: Multipart) -> Result<(StatusCode, Json<serde_json::Value>)> {
     let mut file: Option<(Bytes, Option<String>)> = None;
     let mut kind = DocumentKind::Bill;
     let mut case_id: Option<String> = None;
+    let mut provider: Option<String> = None;
     while let Some(field) = form.next_field().await.map_err(|e| ApiError::BadRequest(format!("multipart: {e}")))? {
         match field.name().unwrap_or("") {
             "file" => {
@@ -99,9 +106,13 @@ async fn upload(State(s): State<AppState>, mut form: Multipart) -> Result<(Statu
             "case_id" => {
                 case_id = Some(field.text().await.map_err(|e| ApiError::BadRequest(e.to_string()))?.trim().to_string())
             }
+            "provider" => {
+                let p = field.text().await.map_err(|e| ApiError::BadRequest(e.to_string()))?.trim().to_string();
+                provider = Some(p).filter(|p| !p.is_empty());
+            }
             other => {
                 return Err(ApiError::BadRequest(format!(
-                    "unknown form field {other:?} (expected file, kind, case_id)"
+                    "unknown form field {other:?} (expected file, kind, case_id, provider)"
                 )))
             }
         }
@@ -117,12 +128,12 @@ async fn upload(State(s): State<AppState>, mut form: Multipart) -> Result<(Statu
             s.max_upload_bytes
         )));
     }
-    let e = store_document(&s.store, &s.producer, bytes, kind, case_id, filename).await?;
+    let e = store_document(&s.store, &s.producer, bytes, kind, case_id, filename, provider).await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({
             "doc_id": e.doc_id, "case_id": e.case_id, "object_key": e.object_key, "sha256": e.sha256,
-            "mime": e.mime, "size": e.size,
+            "mime": e.mime, "size": e.size, "provider": e.provider,
         })),
     ))
 }
@@ -136,6 +147,7 @@ pub async fn store_document(
     kind: DocumentKind,
     case_id: Option<String>,
     filename: Option<String>,
+    provider: Option<String>,
 ) -> Result<DocumentUploaded> {
     let mime = udfs::ocr::sniff_mime(&bytes)
         .ok_or_else(|| ApiError::BadRequest("not a PDF, PNG, JPEG or TIFF file".into()))?;
@@ -154,6 +166,7 @@ pub async fn store_document(
         filename,
         size,
         uploaded_at: dataflows::runtime::now_ms() as i64,
+        provider,
     };
     let payload = schemas::encode(&event).map_err(connectors::ConnectorError::from)?;
     let (partition, offset) = producer.send_now(DOCUMENTS_UPLOADED, doc_id.as_bytes(), &payload).await?;

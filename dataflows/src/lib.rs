@@ -9,7 +9,12 @@
 //! (the same graph fed from memory: benchmarks and one-shot use), `metrics.rs`, `config.rs`;
 //! `intake/` (documents → OCR words → line items: `graph.rs` the OCR graph with pages spread over
 //! workers, `runtime.rs` its Kafka worker loops, `lines.rs` line records and the Parquet table,
-//! `oneshot.rs` the same graph over files for the CLI).
+//! `oneshot.rs` the same graph over files for the CLI); `findings/` (bill lines, corrections,
+//! edits, benchmarks → findings: `graph.rs` the document and case reduces over joins, `line.rs`
+//! the compact line the arrangements hold, `runtime.rs` the Kafka stage and its upsert state,
+//! `sink.rs`, `oneshot.rs` the same graph in memory for `audit` and the benches, `reference.rs`
+//! reference files from a directory, `eval.rs` scoring against the labeled evaluation set).
+//! `runtime::Stage` / `runtime::drive` are the worker loop every Kafka stage shares.
 //!
 //! Clock and invariants: dataflow time is a u64 of milliseconds. Each worker reads its partitions
 //! and stamps each batch with the current time; the sink's progress file binds a time T to the

@@ -370,6 +370,10 @@ pub struct DocumentUploaded {
     pub filename: Option<String>,
     pub size: i64,
     pub uploaded_at: i64,
+    /// Who sent the document, as its price file names the hospital (benchmark scope
+    /// `hospital:<name>`): its bill is compared with that hospital's own published prices.
+    #[serde(default)]
+    pub provider: Option<String>,
 }
 record!(DocumentUploaded, "DocumentUploaded", 1, "document_uploaded.avsc");
 
@@ -627,6 +631,7 @@ mod tests {
             filename: None,
             size: 3,
             uploaded_at: 1,
+            provider: Some("General Hospital".into()),
         };
         assert_eq!(decode::<DocumentUploaded>(&encode(&u).unwrap()).unwrap(), u);
         let l = BillLine {

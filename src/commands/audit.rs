@@ -22,6 +22,8 @@ pub struct Args {
     pub gfe: Option<PathBuf>,
     pub reference: Option<PathBuf>,
     pub locality: Option<String>,
+    /// The hospital that sent the bill, as its price file names it.
+    pub hospital: Option<String>,
     pub threads: usize,
     pub json: bool,
 }
@@ -60,8 +62,12 @@ pub fn run(cfg: &Config, a: Args) -> Result<()> {
     for d in &docs {
         lines.extend(bill_lines(doc_id(d.kind), d.kind, &d.ex));
     }
-    let audited = oneshot::audit(&refdata, vec![CaseInput { case_id: "audit".into(), lines }], a.threads)
-        .map_err(|e| anyhow!("{e}"))?;
+    let audited = oneshot::audit(
+        &refdata,
+        vec![CaseInput { case_id: "audit".into(), lines, provider: a.hospital.clone() }],
+        a.threads,
+    )
+    .map_err(|e| anyhow!("{e}"))?;
     let bill = &docs[0];
     if a.json {
         println!("{}", serde_json::to_string_pretty(&to_json(bill, &docs, &audited))?);

@@ -154,7 +154,7 @@ async fn upload_demo_documents(cfg: &Config) -> Result<()> {
     .await??;
     for (f, kind) in docs {
         let name = format!("{}.{}", f.name, f.class.extension());
-        api::server::store_document(&store, &producer, f.bytes.into(), kind, Some("demo".into()), Some(name))
+        api::server::store_document(&store, &producer, f.bytes.into(), kind, Some("demo".into()), Some(name), None)
             .await
             .map_err(|e| anyhow::anyhow!("demo upload: {e}"))?;
     }

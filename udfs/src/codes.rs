@@ -36,7 +36,8 @@ pub fn classify(code: &str) -> CodeSystem {
     let b = c.as_bytes();
     match b.len() {
         5 if digits(c) => CodeSystem::Cpt,
-        5 if digits(&c[..4]) && matches!(b[4], b'F' | b'T') => CodeSystem::Cpt,
+        // Category II (F), III (T), proprietary laboratory analyses (U) and multianalyte assays (M).
+        5 if digits(&c[..4]) && matches!(b[4], b'F' | b'T' | b'U' | b'M') => CodeSystem::Cpt,
         5 if b[0].is_ascii_uppercase() && digits(&c[1..]) => CodeSystem::Hcpcs,
         4 if digits(c) && b[0] == b'0' => CodeSystem::Rev,
         _ if is_ndc(c) => CodeSystem::Ndc,
@@ -83,6 +84,8 @@ mod tests {
         assert_eq!(classify("99213"), CodeSystem::Cpt);
         assert_eq!(classify("3074F"), CodeSystem::Cpt, "Category II");
         assert_eq!(classify("0042T"), CodeSystem::Cpt, "Category III");
+        assert_eq!(classify("0001U"), CodeSystem::Cpt, "proprietary laboratory analysis");
+        assert_eq!(classify("0002M"), CodeSystem::Cpt, "multianalyte assay");
         assert_eq!(classify("J1885"), CodeSystem::Hcpcs);
         assert_eq!(classify("G0439"), CodeSystem::Hcpcs);
         assert_eq!(classify("0450"), CodeSystem::Rev);

@@ -191,7 +191,7 @@ pub fn score(cases: &[EvalCase], audited: &Audited) -> Report {
 
 /// The cases as the audit takes them.
 pub fn inputs(cases: &[EvalCase]) -> Vec<CaseInput> {
-    cases.iter().map(|c| CaseInput { case_id: c.case_id.clone(), lines: c.lines.clone() }).collect()
+    cases.iter().map(|c| CaseInput { case_id: c.case_id.clone(), lines: c.lines.clone(), provider: None }).collect()
 }
 
 /// Reads a set directory: `cases.jsonl` and, when present, `observed_benchmarks.jsonl`. Blank

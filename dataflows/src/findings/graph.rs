@@ -41,6 +41,8 @@ pub enum In {
     Bench(i32, Benchmark),
     /// This HCPCS-shaped line can be checked: a code set is loaded.
     CodeSetLoaded(i32),
+    /// The document's sender, as its price file names the hospital.
+    Provider(String),
 }
 
 /// What the reduces emit.
@@ -65,6 +67,8 @@ pub struct Graph {
     pub lines: InputSession<Time, (DocId, Ln), isize>,
     /// Which case a document belongs to (bills meet their EOB and GFE there).
     pub cases: InputSession<Time, (DocId, CaseId), isize>,
+    /// Who sent a document (the hospital whose published prices its bill is compared with).
+    pub providers: InputSession<Time, (DocId, String), isize>,
     pub edits: InputSession<Time, RefEdit, isize>,
     /// Benchmarks with `as_of` zeroed, so a retraction matches its assertion.
     pub benchmarks: InputSession<Time, Benchmark, isize>,
@@ -78,6 +82,7 @@ impl Graph {
     pub fn advance_to(&mut self, t: Time) {
         self.lines.advance_to(t);
         self.cases.advance_to(t);
+        self.providers.advance_to(t);
         self.edits.advance_to(t);
         self.benchmarks.advance_to(t);
         self.progress.advance_to(t);
@@ -86,6 +91,7 @@ impl Graph {
     pub fn flush(&mut self) {
         self.lines.flush();
         self.cases.flush();
+        self.providers.flush();
         self.edits.flush();
         self.benchmarks.flush();
         self.progress.flush();
@@ -113,16 +119,29 @@ fn is_observed(b: &Benchmark) -> bool {
     b.scope == "observed" && b.kind == "charge"
 }
 
+fn is_hospital_gross(b: &Benchmark) -> bool {
+    b.scope.starts_with("hospital:") && b.kind == "gross"
+}
+
 /// Of a code's benchmarks, the ones a bill line is compared with, per modifier: the highest
 /// Medicare amount over localities and settings (a bill does not say where Medicare would have
 /// paid, so the comparison is the one most favourable to the provider) and the observed
-/// statistics with the most claims. Keeps the join with bill lines at a few rows per line.
+/// statistics with the most claims; and each hospital's gross charge (a document's reduce
+/// uses the one of the hospital that sent it). Keeps the join with bill lines at a few rows per
+/// line plus one per hospital that publishes the code.
 pub fn pick_benchmarks(benches: &[&Benchmark]) -> Vec<Benchmark> {
     let mut medicare: BTreeMap<&str, &Benchmark> = BTreeMap::new();
     let mut observed: BTreeMap<&str, &Benchmark> = BTreeMap::new();
+    let mut gross: BTreeMap<(&str, &str), &Benchmark> = BTreeMap::new();
     for b in benches {
         let m = b.modifier.as_str();
-        if is_medicare(b) {
+        if is_hospital_gross(b) {
+            // Per hospital and modifier, the highest (settings differ): favourable to the provider.
+            let e = gross.entry((b.scope.as_str(), m)).or_insert(b);
+            if b.max > e.max {
+                *e = b;
+            }
+        } else if is_medicare(b) {
             let e = medicare.entry(m).or_insert(b);
             if (b.median, &b.scope) > (e.median, &e.scope) {
                 *e = b;
@@ -134,16 +153,17 @@ pub fn pick_benchmarks(benches: &[&Benchmark]) -> Vec<Benchmark> {
             }
         }
     }
-    medicare.into_values().chain(observed.into_values()).cloned().collect()
+    medicare.into_values().chain(observed.into_values()).chain(gross.into_values()).cloned().collect()
 }
 
 /// Builds the graph in `worker`; every worker builds the same one.
 pub fn build(worker: &mut timely::worker::Worker) -> Graph {
     let outputs = Rc::new(RefCell::new(Outputs::default()));
     let probe = Handle::new();
-    let (lines, cases, edits, benchmarks, progress, dead) = worker.dataflow::<Time, _, _>(|scope| {
+    let (lines, cases, providers, edits, benchmarks, progress, dead) = worker.dataflow::<Time, _, _>(|scope| {
         let (lines_in, lines) = scope.new_collection::<(DocId, Ln), isize>();
         let (cases_in, cases) = scope.new_collection::<(DocId, CaseId), isize>();
+        let (providers_in, providers) = scope.new_collection::<(DocId, String), isize>();
         let (edits_in, edits) = scope.new_collection::<RefEdit, isize>();
         let (bench_in, benches) = scope.new_collection::<Benchmark, isize>();
         let (progress_in, progress) = scope.new_collection::<(u8, i32, i64), isize>();
@@ -185,6 +205,7 @@ pub fn build(worker: &mut timely::worker::Worker) -> Graph {
             .concat(matched_edits)
             .concat(matched_benches)
             .concat(checkable)
+            .concat(providers.map(|(doc, p)| (doc, In::Provider(p))))
             .reduce_named("DocRules", |doc, input, out| {
                 let ins: Vec<&In> = input.iter().filter(|(_, n)| *n > 0).map(|(i, _)| *i).collect();
                 out.extend(doc_rules(doc, &ins).into_iter().map(|o| (o, 1)));
@@ -226,9 +247,9 @@ pub fn build(worker: &mut timely::worker::Worker) -> Graph {
             .as_collection()
             .inspect(move |u| sink.borrow_mut().dead.push(u.clone()))
             .probe_with(&probe);
-        (lines_in, cases_in, edits_in, bench_in, progress_in, dead_in)
+        (lines_in, cases_in, providers_in, edits_in, bench_in, progress_in, dead_in)
     });
-    Graph { lines, cases, edits, benchmarks, progress, dead, probe, outputs }
+    Graph { lines, cases, providers, edits, benchmarks, progress, dead, probe, outputs }
 }
 
 fn severity_rank(s: &str) -> u8 {
@@ -277,6 +298,9 @@ pub fn doc_rules(doc: &str, ins: &[&In]) -> Vec<Out> {
     let mut checkable: BTreeSet<i32> = BTreeSet::new();
     let mut outliers: BTreeMap<i32, Finding> = BTreeMap::new();
     let mut once: BTreeSet<(String, Vec<i32>)> = BTreeSet::new();
+    // Only the sender's own published gross charges apply to its bill.
+    let own_scope: BTreeSet<String> =
+        ins.iter().filter_map(|i| if let In::Provider(p) = i { Some(format!("hospital:{p}")) } else { None }).collect();
     for i in ins {
         match i {
             In::Edit(no, e) if e.kind == "ptp" => {
@@ -300,7 +324,7 @@ pub fn doc_rules(doc: &str, ins: &[&In]) -> Vec<Out> {
             }
             In::Bench(no, b) => {
                 let Some(l) = by_no.get(no) else { continue };
-                if pricing_modifier(l) != b.modifier {
+                if pricing_modifier(l) != b.modifier || is_hospital_gross(b) && !own_scope.contains(&b.scope) {
                     continue;
                 }
                 if let Some(f) = rules::outlier::check(doc, l, b) {
@@ -313,7 +337,7 @@ pub fn doc_rules(doc: &str, ins: &[&In]) -> Vec<Out> {
                     }
                 }
             }
-            In::Line(_) => {}
+            In::Line(_) | In::Provider(_) => {}
         }
     }
     for e in mue_edits {

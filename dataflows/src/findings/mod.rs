@@ -28,6 +28,9 @@ pub struct Reference {
 pub struct CaseInput {
     pub case_id: String,
     pub lines: Vec<BillLine>,
+    /// The hospital that sent the bill, as its price file names it: the bill is compared with
+    /// that hospital's own published gross charges.
+    pub provider: Option<String>,
 }
 
 /// Something in the input that the rules could not use as it is (negative units, an EOB that

@@ -20,6 +20,8 @@ pub enum Change {
     Line(BillLine, isize),
     /// A document joins (+1) or leaves (−1) a case.
     Case(DocId, CaseId, isize),
+    /// Who sent a document.
+    Provider(DocId, String, isize),
     Edit(RefEdit, isize),
     Benchmark(Benchmark, isize),
 }
@@ -64,6 +66,7 @@ where
                     Err(e) => bad.push((Warning { doc_id: l.doc_id.clone(), lines: vec![l.line_no], message: e }, d)),
                 },
                 Change::Case(doc, case, d) => g.cases.update((doc, case), d),
+                Change::Provider(doc, p, d) => g.providers.update((doc, p), d),
                 Change::Edit(e, d) => g.edits.update(e, d),
                 Change::Benchmark(mut b, d) => {
                     b.as_of = 0;
@@ -143,6 +146,9 @@ pub fn audit(reference: &Reference, cases: Vec<CaseInput>, workers: usize) -> Re
             docs.dedup();
             for d in docs {
                 emit(Change::Case(d.to_string(), c.case_id.clone(), 1));
+                if let Some(p) = &c.provider {
+                    emit(Change::Provider(d.to_string(), p.clone(), 1));
+                }
             }
             for l in &c.lines {
                 emit(Change::Line(l.clone(), 1));
@@ -271,6 +277,57 @@ mod tests {
         );
     }
 
+    fn bench(scope: &str, kind: &str, amount: &str) -> Benchmark {
+        Benchmark {
+            code: "99213".into(),
+            modifier: String::new(),
+            place_of_service: String::new(),
+            scope: scope.into(),
+            kind: kind.into(),
+            source: "test".into(),
+            count: 1,
+            min: d(amount),
+            median: d(amount),
+            p90: d(amount),
+            max: d(amount),
+            mean: d(amount),
+            effective_from: Some("2026-01-01".into()),
+            source_file: Some("test.csv".into()),
+            as_of: 0,
+        }
+    }
+
+    /// A charge is compared with the sending hospital's own gross charge, never another's, and
+    /// the strongest comparison per line is the one reported.
+    #[test]
+    fn the_senders_own_published_price_and_only_its() {
+        let reference = Reference {
+            edits: vec![],
+            benchmarks: vec![
+                bench("hospital:General", "gross", "140.00"),
+                bench("hospital:Other", "gross", "90.00"),
+                bench("locality:01112-05", "allowed_nonfacility", "45.00"),
+            ],
+        };
+        let run = |provider: Option<&str>, charge: &str| {
+            let lines = vec![line("b", 1, "99213", 1, charge)];
+            let case = CaseInput { case_id: "c".into(), lines, provider: provider.map(Into::into) };
+            let out = audit(&reference, vec![case], 2).unwrap();
+            out.findings
+                .into_iter()
+                .map(|f| (f.severity, f.amount_at_issue, f.evidence[0].source.clone()))
+                .collect::<Vec<_>>()
+        };
+        // Above General's own $140 gross: an error for the excess.
+        let f = run(Some("General"), "150.00");
+        assert_eq!((f.len(), f[0].0.as_str(), f[0].1), (1, "error", d("10.00")), "{f:?}");
+        // Unknown sender: only the Medicare comparison ($150 > 3 × $45), a warning.
+        let f = run(None, "150.00");
+        assert_eq!((f.len(), f[0].0.as_str(), f[0].1), (1, "warning", d("15.00")), "{f:?}");
+        // Another hospital's lower gross never applies.
+        assert!(run(Some("General"), "130.00").is_empty());
+    }
+
     #[test]
     fn contradictory_inputs_give_warnings_not_findings() {
         let mut bill = vec![line("bill", 1, "99285", 1, "900.00"), line("bill", 2, "85025", -2, "-50.00")];
@@ -288,7 +345,7 @@ mod tests {
         gfe.service_date = Some("2027-01-10".into());
         let mut lines = bill.clone();
         lines.extend([eob, gfe]);
-        let out = audit(&reference(), vec![CaseInput { case_id: "c".into(), lines }], 2).unwrap();
+        let out = audit(&reference(), vec![CaseInput { case_id: "c".into(), lines, provider: None }], 2).unwrap();
         assert!(out.findings.is_empty(), "{:?}", out.findings);
         let msgs: Vec<&str> = out.warnings.iter().map(|w| w.message.as_str()).collect();
         assert_eq!(out.warnings.len(), 3, "{msgs:?}");
@@ -302,7 +359,7 @@ mod tests {
         eob.kind = DocumentKind::Eob;
         eob.patient_responsibility = Some(d("150.00"));
         lines.push(eob);
-        let out = audit(&reference(), vec![CaseInput { case_id: "c".into(), lines }], 1).unwrap();
+        let out = audit(&reference(), vec![CaseInput { case_id: "c".into(), lines, provider: None }], 1).unwrap();
         let ks: Vec<&str> = out.findings.iter().map(|f| f.kind.as_str()).collect();
         assert_eq!(ks, vec!["balance_billing"]);
         assert_eq!(out.findings[0].amount_at_issue, d("700.00"));

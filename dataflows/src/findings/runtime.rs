@@ -136,6 +136,9 @@ impl FindingsStage {
         let d = schemas::decode::<DocumentUploaded>(&rec.payload).map_err(|e| e.to_string())?;
         if !self.cases.contains_key(&d.doc_id) {
             self.cases.insert(d.doc_id.clone(), d.case_id.clone());
+            if let Some(p) = d.provider {
+                self.graph.providers.update((d.doc_id.clone(), p), 1);
+            }
             self.graph.cases.update((d.doc_id, d.case_id), 1);
         }
         Ok(())
