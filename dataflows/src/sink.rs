@@ -49,13 +49,7 @@ impl BenchmarksSink {
     ) -> Result<Self> {
         let skip_through = prior.as_ref().map(|p| p.time);
         let progress = prior.unwrap_or_else(|| SinkProgress { topic: CLAIMS_LINES.into(), ..Default::default() });
-        for file in rt.block_on(store.list(TABLE_DIR))? {
-            let orphan = part_time(&file).is_some_and(|t| skip_through.is_none_or(|s| t > s));
-            if orphan {
-                tracing::warn!(%file, "removing Parquet file not covered by the progress file");
-                rt.block_on(store.delete(&file))?;
-            }
-        }
+        remove_orphans(&rt, &store, TABLE_DIR, skip_through)?;
         Ok(Self {
             producer: Sink::new(&cfg.kafka)?,
             committer: OffsetCommitter::new(&cfg.kafka, &cfg.group)?,
@@ -193,6 +187,24 @@ impl BenchmarksSink {
     }
 }
 
+/// Removes the files of a changelog table named past the durable time (written before a crash,
+/// without their progress file): the replay produces their rows again.
+pub(crate) fn remove_orphans(
+    rt: &tokio::runtime::Runtime,
+    store: &Store,
+    table_dir: &str,
+    skip_through: Option<Time>,
+) -> Result<()> {
+    for file in rt.block_on(store.list(table_dir))? {
+        let orphan = part_time(&file).is_some_and(|t| skip_through.is_none_or(|s| t > s));
+        if orphan {
+            tracing::warn!(%file, "removing Parquet file not covered by the progress file");
+            rt.block_on(store.delete(&file))?;
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn drain_before<D>(v: &mut Vec<Update<D>>, frontier: Time) -> Vec<Update<D>> {
     let (done, later): (Vec<_>, Vec<_>) = std::mem::take(v).into_iter().partition(|(_, t, _)| *t < frontier);
     *v = later;
@@ -213,7 +225,7 @@ pub fn part_path_in(table_dir: &str, through: Time) -> String {
     format!("{table_dir}/dt={dt}/part-{through:020}.parquet")
 }
 
-pub(crate) fn part_time(path: &str) -> Option<Time> {
+fn part_time(path: &str) -> Option<Time> {
     let name = path.rsplit('/').next()?;
     name.strip_prefix("part-")?.strip_suffix(".parquet")?.parse().ok()
 }

@@ -13,9 +13,11 @@
 //! touches, and the reduce emits only the findings that changed (−1 old, +1 new). The joins
 //! carry line numbers, not lines: the document's reduce already holds its lines.
 use super::line::Ln;
+use super::shared::Shared;
 use super::Warning;
 use crate::benchmarks::{Time, Update};
 use differential_dataflow::input::{Input, InputSession};
+use differential_dataflow::trace::implementations::{ValBuilder, ValSpine};
 use differential_dataflow::AsCollection;
 use schemas::records::BillLine;
 use schemas::{Benchmark, DeadLetter, Finding, RefEdit};
@@ -34,11 +36,12 @@ pub type CaseId = String;
 /// What a document's reduce receives.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum In {
-    Line(Ln),
+    /// Boxed: the other variants are small, and an arrangement stores each at the enum's size.
+    Line(Box<Ln>),
     /// An edit whose (column-one) code is the code of this line.
-    Edit(i32, RefEdit),
+    Edit(i32, Shared<RefEdit>),
     /// A benchmark of this line's code.
-    Bench(i32, Benchmark),
+    Bench(i32, Shared<Benchmark>),
     /// This HCPCS-shaped line can be checked: a code set is loaded.
     CodeSetLoaded(i32),
     /// The document's sender, as its price file names the hospital.
@@ -170,13 +173,13 @@ pub fn build(worker: &mut timely::worker::Worker) -> Graph {
         let (dead_in, dead) = scope.new_collection::<DeadLetter, isize>();
 
         let bill = lines.clone().filter(|(_, l)| l.kind == 0);
-        // (code, (doc, line no)) of every coded bill line, arranged once for all three joins.
+        // (code, (doc, line no)) of every coded bill line, arranged once for both joins.
         let by_code = bill
             .clone()
             .flat_map(|(doc, l)| l.code.clone().map(|c| (c, (doc, l.line_no))))
             .arrange_by_key_named("BillLinesByCode");
 
-        let edits_by_code = edits.clone().map(|e| (edit_code(&e), e)).arrange_by_key_named("EditsByCode");
+        let edits_by_code = edits.clone().map(|e| (edit_code(&e), Shared::new(e))).arrange_by_key_named("EditsByCode");
         let matched_edits = by_code
             .clone()
             .join_core(edits_by_code, |_code, (doc, no), e| Some((doc.clone(), In::Edit(*no, e.clone()))));
@@ -185,7 +188,7 @@ pub fn build(worker: &mut timely::worker::Worker) -> Graph {
             .map(|b| (Box::<str>::from(b.code.as_str()), b))
             .reduce_named("PickBenchmarks", |_code, input, out| {
                 let all: Vec<&Benchmark> = input.iter().filter(|(_, n)| *n > 0).map(|(b, _)| *b).collect();
-                out.extend(pick_benchmarks(&all).into_iter().map(|b| (b, 1)));
+                out.extend(pick_benchmarks(&all).into_iter().map(|b| (Shared::new(b), 1)));
             })
             .arrange_by_key_named("PickedByCode");
         let matched_benches =
@@ -195,29 +198,45 @@ pub fn build(worker: &mut timely::worker::Worker) -> Graph {
         // look unknown.
         let loaded = edits.filter(|e| e.kind == "code").map(|_| ()).distinct().map(|()| ((), ()));
         let checkable = bill
-            .clone()
             .filter(|(_, l)| l.code.as_deref().is_some_and(|c| classify(c) == CodeSystem::Hcpcs))
             .map(|(doc, l)| ((), (doc, l.line_no)))
             .join_map(loaded, |_, (doc, no), _| (doc.clone(), In::CodeSetLoaded(*no)));
 
-        let doc_out = bill
-            .map(|(doc, l)| (doc, In::Line(l)))
+        // Every line of every document is held once, here, by document: the documents' reduce
+        // and the case join both read this arrangement.
+        let doc_in = lines
+            .map(|(doc, l)| (doc, In::Line(Box::new(l))))
             .concat(matched_edits)
             .concat(matched_benches)
             .concat(checkable)
             .concat(providers.map(|(doc, p)| (doc, In::Provider(p))))
-            .reduce_named("DocRules", |doc, input, out| {
-                let ins: Vec<&In> = input.iter().filter(|(_, n)| *n > 0).map(|(i, _)| *i).collect();
-                out.extend(doc_rules(doc, &ins).into_iter().map(|o| (o, 1)));
-            });
+            .arrange_by_key_named("DocumentInputs");
+        let doc_out = doc_in
+            .clone()
+            .reduce_abelian::<_, ValBuilder<_, _, _, _>, ValSpine<DocId, Out, Time, isize>, _, _>(
+                "DocRules",
+                |doc, input, out| {
+                    let ins: Vec<&In> = input.iter().filter(|(_, n)| *n > 0).map(|(i, _)| *i).collect();
+                    out.extend(doc_rules(doc, &ins).into_iter().map(|o| (o, 1)));
+                },
+                |vec, key, upds| {
+                    vec.clear();
+                    vec.extend(upds.drain(..).map(|(v, t, r)| ((key.clone(), v), t, r)));
+                },
+            )
+            .as_collection(|k, v| (k.clone(), v.clone()));
 
-        let case_out = lines.join_map(cases, |doc, l, case| (case.clone(), (doc.clone(), l.clone()))).reduce_named(
-            "CaseRules",
-            |_case, input, out| {
+        // Only documents that belong to a case reach the case reduce.
+        let cases = cases.arrange_by_key_named("Cases");
+        let case_out = doc_in
+            .join_core(cases, |doc, i, case| match i {
+                In::Line(l) => Some((case.clone(), (doc.clone(), (**l).clone()))),
+                _ => None,
+            })
+            .reduce_named("CaseRules", |_case, input, out| {
                 let docs: Vec<(&DocId, &Ln)> = input.iter().filter(|(_, n)| *n > 0).map(|((d, l), _)| (d, l)).collect();
                 out.extend(case_rules(&docs).into_iter().map(|o| (o, 1)));
-            },
-        );
+            });
 
         let sink = outputs.clone();
         doc_out
@@ -267,8 +286,14 @@ fn pricing_modifier(l: &BillLine) -> &str {
 
 /// The document-local rules and the rules resting on what the joins matched, for one bill.
 pub fn doc_rules(doc: &str, ins: &[&In]) -> Vec<Out> {
-    let mut lines: Vec<BillLine> =
-        ins.iter().filter_map(|i| if let In::Line(l) = i { Some(l.to_bill(doc)) } else { None }).collect();
+    // EOB and GFE lines share the arrangement (for the case join); only a bill has these rules.
+    let mut lines: Vec<BillLine> = ins
+        .iter()
+        .filter_map(|i| match i {
+            In::Line(l) if l.kind == 0 => Some(l.to_bill(doc)),
+            _ => None,
+        })
+        .collect();
     lines.sort_by_key(|l| l.line_no);
     let mut out = vec![];
     for l in lines.iter().filter(|l| l.units < 0) {
@@ -315,9 +340,9 @@ pub fn doc_rules(doc: &str, ins: &[&In]) -> Vec<Out> {
                 }
             }
             In::Edit(_, e) if e.kind == "mue" => {
-                mue_edits.insert(e);
+                mue_edits.insert(&**e);
             }
-            In::Edit(no, e) if e.kind == "code" => known.entry(*no).or_default().push(e),
+            In::Edit(no, e) if e.kind == "code" => known.entry(*no).or_default().push(&**e),
             In::Edit(..) => {}
             In::CodeSetLoaded(no) => {
                 checkable.insert(*no);

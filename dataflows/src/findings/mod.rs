@@ -9,6 +9,7 @@ pub mod line;
 pub mod oneshot;
 pub mod reference;
 pub mod runtime;
+pub mod shared;
 pub mod sink;
 
 use schemas::records::BillLine;

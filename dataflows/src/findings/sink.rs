@@ -49,13 +49,7 @@ impl FindingsSink {
     ) -> Result<Self> {
         let skip_through = prior.as_ref().map(|p| p.time);
         let progress = prior.unwrap_or_else(|| SinkProgress { topic: BILL_LINES.into(), ..Default::default() });
-        for file in rt.block_on(store.list(TABLE_DIR))? {
-            let orphan = crate::sink::part_time(&file).is_some_and(|t| skip_through.is_none_or(|s| t > s));
-            if orphan {
-                tracing::warn!(%file, "removing Parquet file not covered by the progress file");
-                rt.block_on(store.delete(&file))?;
-            }
-        }
+        crate::sink::remove_orphans(&rt, &store, TABLE_DIR, skip_through)?;
         Ok(Self {
             producer: Sink::new(&cfg.kafka)?,
             committer: OffsetCommitter::new(&cfg.kafka, &cfg.group)?,
