@@ -16,6 +16,8 @@ pub struct Config {
     pub api: ApiSection,
     pub embedded: EmbeddedSection,
     pub findings: FindingsSection,
+    /// The anomaly retrainer: when to train (`min_new_claims`), the sample, the forest.
+    pub anomaly: dataflows::anomaly::RetrainConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -73,6 +75,7 @@ impl Default for Config {
             },
             embedded: EmbeddedSection { data_dir: ".billstream".into(), broker_port: 9092, demo_lines: 20_000 },
             findings: FindingsSection { reference_dir: PathBuf::from("deploy/demo/reference"), locality: None },
+            anomaly: dataflows::anomaly::RetrainConfig::default(),
         }
     }
 }
@@ -101,6 +104,7 @@ impl Config {
             (OCR_GROUP.to_string(), DOCUMENTS_UPLOADED.to_string()),
             (EXTRACT_GROUP.to_string(), DOCUMENTS_OCR.to_string()),
         ];
+        w.push((dataflows::anomaly::GROUP.to_string(), schemas::topics::CLAIMS_LINES.to_string()));
         let findings = dataflows::findings::runtime::GROUP;
         w.extend(dataflows::findings::runtime::TOPICS.iter().map(|(_, t)| (findings.to_string(), t.to_string())));
         w

@@ -373,7 +373,7 @@ fn main() -> Result<()> {
                     }
                 });
             }
-            commands::worker::run_dataflows(cfg.worker(), &topology, dataflow, stop)
+            commands::worker::run_dataflows(cfg.worker(), cfg.anomaly.clone(), &topology, dataflow, stop)
         }
         Command::Serve { listen } => {
             need_brokers(&cfg)?;

@@ -14,6 +14,7 @@ fn up_serves_demo_benchmarks_and_stops_cleanly() {
         .current_dir(dir.path())
         .env("BILLSTREAM__EMBEDDED__BROKER_PORT", broker_port.to_string())
         .env("BILLSTREAM__EMBEDDED__DEMO_LINES", "5000")
+        .env("BILLSTREAM__ANOMALY__MIN_NEW_CLAIMS", "2000")
         .env("BILLSTREAM__FINDINGS__REFERENCE_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/demo/reference"))
         .args(["up", "--listen", &api])
         .stdout(Stdio::piped())
@@ -72,6 +73,20 @@ fn up_serves_demo_benchmarks_and_stops_cleanly() {
         std::thread::sleep(Duration::from_millis(300));
     }
 
+    // The retrainer saw more than 2,000 new claim lines: a first anomaly model is in the store,
+    // with its training data range.
+    let t = Instant::now();
+    let current = store.join("models/anomaly/current.json");
+    while !current.exists() {
+        assert!(t.elapsed() < Duration::from_secs(120), "no anomaly model trained");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let pointer: serde_json::Value = serde_json::from_slice(&std::fs::read(&current).unwrap()).unwrap();
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(store.join(pointer["key"].as_str().unwrap())).unwrap()).unwrap();
+    assert_eq!(model["meta"]["version"], 1);
+    assert!(model["meta"]["population"].as_u64().unwrap() >= 2_000, "{}", model["meta"]);
+    assert!(!model["meta"]["data_from"].as_str().unwrap().is_empty());
     let pid = child.id().to_string();
     assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
     let t = Instant::now();

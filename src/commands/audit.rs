@@ -53,7 +53,8 @@ pub fn run(cfg: &Config, a: Args) -> Result<()> {
         );
     }
     let locality = a.locality.as_deref().or(cfg.findings.locality.as_deref());
-    let (refdata, notes) = reference::load_dir(&dir, locality).map_err(|e| anyhow!("{e}"))?;
+    let (mut refdata, notes) = reference::load_dir(&dir, locality).map_err(|e| anyhow!("{e}"))?;
+    refdata.model = anomaly_model(cfg);
     for n in &notes {
         tracing::debug!(target: "billstream::audit", "reference {n}");
     }
@@ -75,6 +76,20 @@ pub fn run(cfg: &Config, a: Args) -> Result<()> {
         print_report(bill, &docs, &audited);
     }
     Ok(())
+}
+
+/// The latest anomaly model in the configured object store, if the stack has trained one
+/// (`billstream up` / the retrainer); without it the audit has no anomaly scores.
+fn anomaly_model(cfg: &Config) -> Option<(u64, Vec<u8>)> {
+    let store = connectors::objstore::Store::open(&cfg.store).ok()?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+    match rt.block_on(connectors::objstore::models::latest_body(&store, dataflows::findings::runtime::MODEL)) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, "no anomaly model: the audit goes on without anomaly scores");
+            None
+        }
+    }
 }
 
 fn read_documents(files: &[(PathBuf, DocumentKind)], threads: usize) -> Result<Vec<Doc>> {

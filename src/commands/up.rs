@@ -60,9 +60,9 @@ pub async fn run(mut cfg: Config) -> Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let topology =
         crate::commands::worker::Topology { threads: cfg.worker.threads, processes: 1, process: 0, hostfile: None };
-    let (wcfg, wstop) = (cfg.worker(), stop.clone());
+    let (wcfg, retrain, wstop) = (cfg.worker(), cfg.anomaly.clone(), stop.clone());
     let worker = std::thread::spawn(move || {
-        crate::commands::worker::run_dataflows(wcfg, &topology, crate::commands::worker::Dataflows::All, wstop)
+        crate::commands::worker::run_dataflows(wcfg, retrain, &topology, crate::commands::worker::Dataflows::All, wstop)
     });
 
     let listen = cfg.api.listen.clone();

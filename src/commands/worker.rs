@@ -1,6 +1,7 @@
 //! `billstream worker`: the dataflow as N threads in one process, or as one of several
 //! processes (`--processes`, `--process`, `--hostfile`) — the same graph either way.
 use anyhow::{anyhow, bail, Context, Result};
+use dataflows::anomaly::RetrainConfig;
 use dataflows::WorkerConfig;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -72,13 +73,22 @@ pub enum Dataflows {
     Intake,
     /// Bill lines, corrections, edits and benchmarks → findings.
     Findings,
-    /// All of them, each on its own worker threads.
+    /// The anomaly model's retrainer (one per deployment).
+    Anomaly,
+    /// All of them, each on its own worker threads (the retrainer in process 0 only).
     All,
 }
 
 /// Runs the chosen dataflows until `stop` is set or one fails; blocks.
-pub fn run_dataflows(cfg: WorkerConfig, topology: &Topology, which: Dataflows, stop: Arc<AtomicBool>) -> Result<()> {
+pub fn run_dataflows(
+    cfg: WorkerConfig,
+    retrain: RetrainConfig,
+    topology: &Topology,
+    which: Dataflows,
+    stop: Arc<AtomicBool>,
+) -> Result<()> {
     match which {
+        Dataflows::Anomaly => run_retrainer(cfg, retrain, stop),
         Dataflows::Benchmarks => run(cfg, topology, stop),
         Dataflows::Intake => run_intake(cfg, topology, 0, stop),
         Dataflows::Findings => run_findings(cfg, topology, 0, stop),
@@ -89,14 +99,27 @@ pub fn run_dataflows(cfg: WorkerConfig, topology: &Topology, which: Dataflows, s
             };
             let intake = spawn(run_intake, INTAKE_PORT_OFFSET);
             let findings = spawn(run_findings, FINDINGS_PORT_OFFSET);
+            let retrainer = (topology.process == 0).then(|| {
+                let (c, s) = (cfg.clone(), stop.clone());
+                std::thread::spawn(move || run_retrainer(c, retrain, s))
+            });
             let r = run(cfg.clone(), topology, stop.clone());
             // One failing stops the others: the process exits and its supervisor restarts all.
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
             let i = intake.join().map_err(|_| anyhow!("intake thread panicked"))?;
             let f = findings.join().map_err(|_| anyhow!("findings thread panicked"))?;
-            r.and(i).and(f)
+            let a = match retrainer {
+                Some(t) => t.join().map_err(|_| anyhow!("retrainer thread panicked"))?,
+                None => Ok(()),
+            };
+            r.and(i).and(f).and(a)
         }
     }
+}
+
+/// The anomaly retrainer: trains and saves a new model when enough new claims arrived.
+pub fn run_retrainer(cfg: WorkerConfig, retrain: RetrainConfig, stop: Arc<AtomicBool>) -> Result<()> {
+    dataflows::anomaly::run_retrainer(&cfg, &retrain, stop).map_err(|e| anyhow!("anomaly retrainer: {e}"))
 }
 
 /// The findings dataflow, with its own consumer group and progress file.

@@ -47,6 +47,14 @@ pub async fn versions(store: &Store, name: &str) -> Result<Vec<u64>> {
     Ok(v)
 }
 
+/// The latest model as saved (version, JSON), for a consumer that ships it on unparsed (the
+/// findings graph broadcasts the body to its workers).
+pub async fn latest_body(store: &Store, name: &str) -> Result<Option<(u64, Vec<u8>)>> {
+    let Some(c) = current(store, name).await? else { return Ok(None) };
+    let body = store.get(&version_key(name, c.version)).await?;
+    Ok(body.map(|b| (c.version, b.to_vec())))
+}
+
 /// The `current.json` pointer, if any model was saved.
 pub async fn current(store: &Store, name: &str) -> Result<Option<Current>> {
     let path = current_key(name);

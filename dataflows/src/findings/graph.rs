@@ -25,8 +25,11 @@ use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
+use std::sync::Arc;
 use timely::dataflow::operators::probe::Handle;
-use timely::dataflow::operators::Exchange;
+use timely::dataflow::operators::vec::Broadcast;
+use timely::dataflow::operators::{Exchange, Inspect};
+use udfs::anomaly::{self, Model};
 use udfs::codes::{classify, CodeSystem};
 use udfs::rules;
 
@@ -46,6 +49,8 @@ pub enum In {
     CodeSetLoaded(i32),
     /// The document's sender, as its price file names the hospital.
     Provider(String),
+    /// The anomaly model version in force (its body is in the worker's model registry).
+    Model(u64),
 }
 
 /// What the reduces emit.
@@ -75,6 +80,8 @@ pub struct Graph {
     pub edits: InputSession<Time, RefEdit, isize>,
     /// Benchmarks with `as_of` zeroed, so a retraction matches its assertion.
     pub benchmarks: InputSession<Time, Benchmark, isize>,
+    /// Anomaly models as saved (version, JSON): the one in force is +1, the one it replaces −1.
+    pub models: InputSession<Time, (u64, Vec<u8>), isize>,
     pub progress: InputSession<Time, (u8, i32, i64), isize>,
     pub dead: InputSession<Time, DeadLetter, isize>,
     pub probe: Handle<Time>,
@@ -88,6 +95,7 @@ impl Graph {
         self.providers.advance_to(t);
         self.edits.advance_to(t);
         self.benchmarks.advance_to(t);
+        self.models.advance_to(t);
         self.progress.advance_to(t);
         self.dead.advance_to(t);
     }
@@ -97,6 +105,7 @@ impl Graph {
         self.providers.flush();
         self.edits.flush();
         self.benchmarks.flush();
+        self.models.flush();
         self.progress.flush();
         self.dead.flush();
     }
@@ -163,12 +172,15 @@ pub fn pick_benchmarks(benches: &[&Benchmark]) -> Vec<Benchmark> {
 pub fn build(worker: &mut timely::worker::Worker) -> Graph {
     let outputs = Rc::new(RefCell::new(Outputs::default()));
     let probe = Handle::new();
-    let (lines, cases, providers, edits, benchmarks, progress, dead) = worker.dataflow::<Time, _, _>(|scope| {
+    // Each worker's parsed copies of the models in force, filled as a version reaches it.
+    let registry: Registry = Rc::default();
+    let (lines, cases, providers, edits, benchmarks, models, progress, dead) = worker.dataflow::<Time, _, _>(|scope| {
         let (lines_in, lines) = scope.new_collection::<(DocId, Ln), isize>();
         let (cases_in, cases) = scope.new_collection::<(DocId, CaseId), isize>();
         let (providers_in, providers) = scope.new_collection::<(DocId, String), isize>();
         let (edits_in, edits) = scope.new_collection::<RefEdit, isize>();
         let (bench_in, benches) = scope.new_collection::<Benchmark, isize>();
+        let (models_in, models) = scope.new_collection::<(u64, Vec<u8>), isize>();
         let (progress_in, progress) = scope.new_collection::<(u8, i32, i64), isize>();
         let (dead_in, dead) = scope.new_collection::<DeadLetter, isize>();
 
@@ -198,26 +210,62 @@ pub fn build(worker: &mut timely::worker::Worker) -> Graph {
         // look unknown.
         let loaded = edits.filter(|e| e.kind == "code").map(|_| ()).distinct().map(|()| ((), ()));
         let checkable = bill
+            .clone()
             .filter(|(_, l)| l.code.as_deref().is_some_and(|c| classify(c) == CodeSystem::Hcpcs))
             .map(|(doc, l)| ((), (doc, l.line_no)))
             .join_map(loaded, |_, (doc, no), _| (doc.clone(), In::CodeSetLoaded(*no)));
+
+        // A model reaches every worker (broadcast), which parses it into its registry before any
+        // document's reduce can see its version: the reduces run only once the frontier has
+        // passed every worker's copy.
+        let reg = registry.clone();
+        let versions = models
+            .inner
+            .broadcast()
+            .inspect(move |((v, body), _, d)| {
+                if *d > 0 && !reg.borrow().contains_key(v) {
+                    match Model::from_json(body) {
+                        Ok(m) => {
+                            let mut r = reg.borrow_mut();
+                            r.insert(*v, Arc::new(m));
+                            // Keep the last few: older versions are retracted by then.
+                            while r.len() > 3 {
+                                r.pop_first();
+                            }
+                        }
+                        Err(e) => tracing::warn!(version = v, error = %e, "anomaly model unreadable; not scored"),
+                    }
+                }
+            })
+            .as_collection()
+            .map(|(v, _)| v)
+            .distinct()
+            .map(|v| ((), v));
+        let scored = bill
+            .clone()
+            .map(|(doc, _)| doc)
+            .distinct()
+            .map(|doc| ((), doc))
+            .join_map(versions, |_, doc, v| (doc.clone(), In::Model(*v)));
 
         // Every line of every document is held once, here, by document: the documents' reduce
         // and the case join both read this arrangement.
         let doc_in = lines
             .map(|(doc, l)| (doc, In::Line(Box::new(l))))
+            .concat(scored)
             .concat(matched_edits)
             .concat(matched_benches)
             .concat(checkable)
             .concat(providers.map(|(doc, p)| (doc, In::Provider(p))))
             .arrange_by_key_named("DocumentInputs");
+        let reg = registry.clone();
         let doc_out = doc_in
             .clone()
             .reduce_abelian::<_, ValBuilder<_, _, _, _>, ValSpine<DocId, Out, Time, isize>, _, _>(
                 "DocRules",
-                |doc, input, out| {
+                move |doc, input, out| {
                     let ins: Vec<&In> = input.iter().filter(|(_, n)| *n > 0).map(|(i, _)| *i).collect();
-                    out.extend(doc_rules(doc, &ins).into_iter().map(|o| (o, 1)));
+                    out.extend(doc_rules(doc, &ins, &reg.borrow()).into_iter().map(|o| (o, 1)));
                 },
                 |vec, key, upds| {
                     vec.clear();
@@ -266,9 +314,9 @@ pub fn build(worker: &mut timely::worker::Worker) -> Graph {
             .as_collection()
             .inspect(move |u| sink.borrow_mut().dead.push(u.clone()))
             .probe_with(&probe);
-        (lines_in, cases_in, providers_in, edits_in, bench_in, progress_in, dead_in)
+        (lines_in, cases_in, providers_in, edits_in, bench_in, models_in, progress_in, dead_in)
     });
-    Graph { lines, cases, providers, edits, benchmarks, progress, dead, probe, outputs }
+    Graph { lines, cases, providers, edits, benchmarks, models, progress, dead, probe, outputs }
 }
 
 fn severity_rank(s: &str) -> u8 {
@@ -284,8 +332,11 @@ fn pricing_modifier(l: &BillLine) -> &str {
     l.modifiers.iter().map(String::as_str).find(|m| matches!(*m, "26" | "TC")).unwrap_or("")
 }
 
+/// Parsed anomaly models by version, per worker.
+pub type Registry = Rc<RefCell<BTreeMap<u64, Arc<Model>>>>;
+
 /// The document-local rules and the rules resting on what the joins matched, for one bill.
-pub fn doc_rules(doc: &str, ins: &[&In]) -> Vec<Out> {
+pub fn doc_rules(doc: &str, ins: &[&In], models: &BTreeMap<u64, Arc<Model>>) -> Vec<Out> {
     // EOB and GFE lines share the arrangement (for the case join); only a bill has these rules.
     let mut lines: Vec<BillLine> = ins
         .iter()
@@ -323,6 +374,7 @@ pub fn doc_rules(doc: &str, ins: &[&In]) -> Vec<Out> {
     let mut checkable: BTreeSet<i32> = BTreeSet::new();
     let mut outliers: BTreeMap<i32, Finding> = BTreeMap::new();
     let mut once: BTreeSet<(String, Vec<i32>)> = BTreeSet::new();
+    let mut model: Option<Arc<Model>> = None;
     // Only the sender's own published gross charges apply to its bill.
     let own_scope: BTreeSet<String> =
         ins.iter().filter_map(|i| if let In::Provider(p) = i { Some(format!("hospital:{p}")) } else { None }).collect();
@@ -363,6 +415,7 @@ pub fn doc_rules(doc: &str, ins: &[&In]) -> Vec<Out> {
                 }
             }
             In::Line(_) | In::Provider(_) => {}
+            In::Model(v) => model = models.get(v).cloned(),
         }
     }
     for e in mue_edits {
@@ -379,6 +432,14 @@ pub fn doc_rules(doc: &str, ins: &[&In]) -> Vec<Out> {
         findings.extend(rules::invalid_code::check(doc, l, entries));
     }
     findings.extend(outliers.into_values());
+    if let Some(m) = model {
+        // Scored as the model's training rows were featurized: against its frozen reference.
+        let n = usable.len() as u32;
+        for l in usable.iter().filter(|l| l.code.is_some() && l.units > 0) {
+            let x = anomaly::features(&m.bill_facts(l, n));
+            findings.extend(anomaly::check(doc, l, &x, &m));
+        }
+    }
     out.extend(findings.into_iter().map(Out::Finding));
     out
 }

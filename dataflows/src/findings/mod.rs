@@ -21,6 +21,8 @@ use schemas::{Benchmark, Finding, RefEdit};
 pub struct Reference {
     pub edits: Vec<RefEdit>,
     pub benchmarks: Vec<Benchmark>,
+    /// The anomaly model to score with, as saved: (version, JSON). None: no anomaly scores.
+    pub model: Option<(u64, Vec<u8>)>,
 }
 
 /// One patient's case: the lines of its documents (the bill, and optionally the EOB and the Good

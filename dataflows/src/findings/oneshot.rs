@@ -24,6 +24,8 @@ pub enum Change {
     Provider(DocId, String, isize),
     Edit(RefEdit, isize),
     Benchmark(Benchmark, isize),
+    /// An anomaly model (version, JSON) comes into (+1) or out of (−1) force.
+    Model(u64, Vec<u8>, isize),
 }
 
 /// Which worker feeds a document's changes: any rule is fine for correctness (the graph
@@ -72,6 +74,7 @@ where
                     b.as_of = 0;
                     g.benchmarks.update(b, d)
                 }
+                Change::Model(v, body, d) => g.models.update((v, body), d),
             });
             g.advance_to(t + 1);
             g.flush();
@@ -129,6 +132,9 @@ pub fn reference_changes(reference: &Reference, worker: usize, peers: usize, emi
             emit(Change::Benchmark(b.clone(), 1));
         }
     }
+    if let (0, Some((v, body))) = (worker, &reference.model) {
+        emit(Change::Model(*v, body.clone(), 1));
+    }
 }
 
 /// Every case's findings in one run of the graph (all inputs at one time).
@@ -166,6 +172,7 @@ mod tests {
     use super::*;
     use rust_decimal::Decimal;
     use schemas::records::DocumentKind;
+    use udfs::anomaly::Model;
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
@@ -221,6 +228,7 @@ mod tests {
                 edit("code", "J1885", None, None),
             ],
             benchmarks: vec![],
+            model: None,
         }
     }
 
@@ -308,6 +316,7 @@ mod tests {
                 bench("hospital:Other", "gross", "90.00"),
                 bench("locality:01112-05", "allowed_nonfacility", "45.00"),
             ],
+            model: None,
         };
         let run = |provider: Option<&str>, charge: &str| {
             let lines = vec![line("b", 1, "99213", 1, charge)];
@@ -326,6 +335,64 @@ mod tests {
         assert_eq!((f.len(), f[0].0.as_str(), f[0].1), (1, "warning", d("15.00")), "{f:?}");
         // Another hospital's lower gross never applies.
         assert!(run(Some("General"), "130.00").is_empty());
+    }
+
+    /// A model trained on a claims population scores a bill's lines in the graph: an absurd line
+    /// is an anomaly finding naming what drove it; a new model version re-scores; no model, no
+    /// anomaly findings.
+    #[test]
+    fn anomaly_scores_are_findings_with_what_drove_them() {
+        use udfs::anomaly::{synthetic, train, ModelMeta, Params};
+        let split = synthetic::split(7, 20_000, 10);
+        let params = Params { trees: 50, ..Params::default() };
+        let mut model = train(&split.train.rows, &params, ModelMeta::default(), &split.index).unwrap();
+        model.meta.version = 1;
+        let body = model.to_json().unwrap();
+        // A common code at a typical price, and the same code at 60 times that price for 40 units.
+        let common = split.benchmarks.iter().filter(|b| b.scope == "observed").max_by_key(|b| b.count).unwrap();
+        let usual = common.median.round_dp(2).to_string();
+        let absurd = (common.median * d("60") * d("40")).round_dp(2).to_string();
+        let lines = vec![line("b", 1, &common.code, 1, &usual), line("b", 2, &common.code, 40, &absurd)];
+        let reference = Reference { edits: vec![], benchmarks: vec![], model: Some((1, body.clone())) };
+        let (l2, b2) = (lines.clone(), body);
+        let rounds = run_rounds(2, 2, move |round, worker, peers, emit| match round {
+            0 => {
+                reference_changes(&reference, worker, peers, emit);
+                if worker == 0 {
+                    for l in &l2 {
+                        emit(Change::Line(l.clone(), 1));
+                    }
+                }
+            }
+            // Version 2 replaces version 1: the same verdicts, re-derived under the new version.
+            _ if worker == 0 => {
+                emit(Change::Model(1, b2.clone(), -1));
+                let mut m2 = Model::from_json(&b2).unwrap();
+                m2.meta.version = 2;
+                emit(Change::Model(2, m2.to_json().unwrap(), 1));
+            }
+            _ => {}
+        })
+        .unwrap();
+        let first: Vec<&Finding> = rounds[0].findings.iter().map(|(f, _)| f).filter(|f| f.kind == "anomaly").collect();
+        assert_eq!(first.len(), 1, "{first:?}");
+        assert_eq!(first[0].lines, vec![2]);
+        assert_eq!(first[0].amount_at_issue, Decimal::ZERO);
+        assert!(first[0].explanation.contains("Line 2"), "{}", first[0].explanation);
+        assert!(first[0].explanation.contains("far above"), "names what drove it: {}", first[0].explanation);
+        let second: Vec<(String, isize)> = rounds[1]
+            .findings
+            .iter()
+            .map(|(f, n)| (f.evidence.iter().map(|e| e.detail.clone()).collect::<Vec<_>>().join(" "), *n))
+            .collect();
+        assert_eq!(second.len(), 2, "one retraction, one assertion: {second:?}");
+        let without = audit(
+            &super::super::Reference::default(),
+            vec![CaseInput { case_id: "c".into(), lines, provider: None }],
+            1,
+        )
+        .unwrap();
+        assert!(without.findings.iter().all(|f| f.kind != "anomaly"));
     }
 
     #[test]

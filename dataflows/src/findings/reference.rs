@@ -60,7 +60,7 @@ pub fn load_dir(dir: &Path, locality: Option<&str>) -> Result<(Reference, Vec<St
         .collect();
     edits.extend(udfs::rules::panels::panel_edits());
     let benchmarks = benchmarks(prices.iter().filter_map(price_fact));
-    Ok((Reference { edits, benchmarks }, lines))
+    Ok((Reference { edits, benchmarks, model: None }, lines))
 }
 
 /// The reference benchmarks of a batch of price facts: what the `CurrentFile` and `RefStats`

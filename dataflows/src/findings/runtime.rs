@@ -9,6 +9,9 @@
 //! - `reference.edits`: NCCI, MUE and code-set entries, each once; worker 0 adds the lab panel
 //!   compositions the project ships.
 //! - `benchmarks` (compacted, key per benchmark): the latest value per key; a tombstone retracts.
+//! - the anomaly model: worker 0 looks for a newer version in the object store every few
+//!   seconds (the retrainer saves them) and puts it in force: the graph broadcasts it to every
+//!   worker and re-scores every bill with it.
 //!
 //! Bad records become dead letters with the reason; nothing stops the stage.
 use super::graph::{self, CaseId, DocId, Graph};
@@ -19,13 +22,14 @@ use crate::metrics::metrics;
 use crate::runtime::{dead_record, drive, io_runtime, Stage};
 use crate::{Result, WorkerConfig};
 use connectors::kafka::source::SourceRecord;
-use connectors::objstore::{progress, Store};
+use connectors::objstore::{models, progress, Store};
 use schemas::records::{BillCorrection, BillLine, DocumentUploaded};
 use schemas::topics::{BENCHMARKS, BILL_CORRECTIONS, BILL_LINES, DOCUMENTS_UPLOADED, REFERENCE_EDITS};
 use schemas::{Benchmark, RefEdit};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The consumer group the findings stage commits to (what `billstream lag` shows for it).
 pub const GROUP: &str = "billstream-findings";
@@ -57,6 +61,8 @@ pub fn run_worker(worker: &mut timely::worker::Worker, cfg: &WorkerConfig, stop:
     let sink = if index == 0 { Some(FindingsSink::open(cfg, store, rt.clone(), prior.clone())?) } else { None };
     let mut stage = FindingsStage::new(graph, sink);
     if index == 0 {
+        stage.models =
+            Some(ModelWatch { store: Store::open(&cfg.store)?, rt, model: MODEL.into(), current: None, polled: None });
         // Shipped with the project: the panels are edits whether or not a PTP file was loaded.
         for e in udfs::rules::panels::panel_edits() {
             stage.edit(e);
@@ -74,6 +80,40 @@ pub struct FindingsStage {
     edits: HashSet<RefEdit>,
     benchmarks: HashMap<Vec<u8>, Benchmark>,
     sink: Option<FindingsSink>,
+    /// Worker 0: the anomaly model in force, from the object store.
+    models: Option<ModelWatch>,
+}
+
+/// The anomaly model name in the store (`models/anomaly/`), as the retrainer saves it.
+pub const MODEL: &str = "anomaly";
+/// How often worker 0 looks for a newer model.
+const MODEL_POLL: Duration = Duration::from_secs(5);
+
+struct ModelWatch {
+    store: Store,
+    rt: Arc<tokio::runtime::Runtime>,
+    model: String,
+    current: Option<(u64, Vec<u8>)>,
+    polled: Option<Instant>,
+}
+
+impl ModelWatch {
+    /// A newer model than the one in force, if the store has one (errors are logged and retried:
+    /// findings go on without anomaly scores meanwhile).
+    fn newer(&mut self) -> Option<(u64, Vec<u8>)> {
+        if self.polled.is_some_and(|t| t.elapsed() < MODEL_POLL) {
+            return None;
+        }
+        self.polled = Some(Instant::now());
+        match self.rt.block_on(models::latest_body(&self.store, &self.model)) {
+            Ok(Some((v, body))) if self.current.as_ref().is_none_or(|(c, _)| v > *c) => Some((v, body)),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the anomaly model; retrying");
+                None
+            }
+        }
+    }
 }
 
 impl FindingsStage {
@@ -86,6 +126,7 @@ impl FindingsStage {
             edits: HashSet::new(),
             benchmarks: HashMap::new(),
             sink,
+            models: None,
         }
     }
 
@@ -208,6 +249,16 @@ impl Stage for FindingsStage {
         }
     }
     fn sink_step(&mut self, force: bool) -> Result<()> {
+        if let Some(w) = self.models.as_mut() {
+            if let Some(new) = w.newer() {
+                tracing::info!(version = new.0, "anomaly model in force");
+                if let Some(old) = w.current.take() {
+                    self.graph.models.update(old, -1);
+                }
+                self.graph.models.update(new.clone(), 1);
+                w.current = Some(new);
+            }
+        }
         match self.sink.as_mut() {
             Some(s) => s.step(&self.graph, force),
             None => Ok(()),
