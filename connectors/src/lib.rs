@@ -5,7 +5,8 @@
 //! producer whose `flush` says whether everything sent is durable; `lag.rs` committed offsets
 //! against high watermarks), `objstore/` (`store.rs` a local directory or an S3 endpoint behind
 //! one `ObjectStore`; `blobs.rs` content-addressed documents; `parquet.rs` Parquet files of Arrow
-//! batches; `progress.rs` the sink's durable progress: dataflow time + source offsets per topic).
+//! batches; `progress.rs` the sink's durable progress: dataflow time + source offsets per topic;
+//! `models.rs` versioned anomaly models, never overwritten, with a `current.json` pointer).
 //! Formats, one folder or file per outside format: `x12/` (837P/837I/835), `fhir/` (Claim/EOB),
 //! `csv_claims/` (Tuva and Billstream CSV), `cms/` (hospital MRFs in `mrf/`, TiC, PFS+GPCI, CLFS,
 //! OPPS, NCCI PTP/MUE, HCPCS); `feed.rs` the loader contract (`Item`, `Tally`, `LoadError`) and

@@ -9,10 +9,13 @@
 //! `tesseract.rs`), `extract/` (words to line items: `rows.rs`, `header.rs`, `fields.rs`,
 //! `table.rs`, `score.rs`), `fixtures/` (synthetic bills in several layouts and classes with
 //! ground truth; `hostile.rs` builds bombs and broken files for tests), `rules/` (billing-error
-//! rules over a document's lines and matched edits, one module per finding kind; so far
-//! duplicate charges, arithmetic, totals, add-ons without their primary, NCCI
-//! procedure-to-procedure pairs, MUE units, price outliers, invalid codes, EOB and Good Faith
-//! Estimate comparisons, balance billing; lab panel compositions).
+//! rules over a document's lines and matched edits, one module per finding kind: duplicate
+//! charges, arithmetic, totals, add-ons without their primary, NCCI procedure-to-procedure
+//! pairs, MUE units, price outliers, invalid codes, EOB and Good Faith Estimate comparisons,
+//! balance billing; lab panel compositions; the money at issue over a bill), `anomaly/` (the
+//! extended isolation forest: features, model with its frozen reference, scoring, the finding,
+//! AUC, a labeled synthetic set), `evalset.rs` (the labeled evaluation set of bills with
+//! injected errors, clean bills, hard negatives and contradictory inputs).
 //!
 //! Invariants: extraction, statistics and the generators are pure and deterministic in their
 //! inputs (generators in their seed). OCR is the one impure part — it runs a rasterizer child
