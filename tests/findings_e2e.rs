@@ -118,7 +118,7 @@ fn findings_from_the_log_then_a_correction() {
     use DocumentKind::{Bill, Eob};
     // bill-1: a comprehensive metabolic panel (80053) billed with its own glucose test (82947),
     // and a balance of $235.00 where the EOB says the patient owes $40.00.
-    let mut bill1 = vec![
+    let mut bill1 = [
         line("bill-1", Bill, 1, "99213", 1, "150.00"),
         line("bill-1", Bill, 2, "80053", 1, "60.00"),
         line("bill-1", Bill, 3, "82947", 1, "25.00"),
@@ -129,7 +129,7 @@ fn findings_from_the_log_then_a_correction() {
     let mut eob = line("eob-1", Eob, 1, "99213", 1, "150.00");
     eob.patient_responsibility = Some("40.00".parse().unwrap());
     // bill-2: the same blood count twice.
-    let bill2 = vec![line("bill-2", Bill, 1, "85025", 1, "30.00"), line("bill-2", Bill, 2, "85025", 1, "30.00")];
+    let bill2 = [line("bill-2", Bill, 1, "85025", 1, "30.00"), line("bill-2", Bill, 2, "85025", 1, "30.00")];
     for l in bill1.iter().chain([&eob]).chain(bill2.iter()) {
         sink.send("bill.lines", l.doc_id.as_bytes(), Some(&schemas::encode(l).unwrap())).unwrap();
     }

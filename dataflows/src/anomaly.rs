@@ -7,8 +7,9 @@
 //!
 //! - **Sample.** A reservoir (algorithm R, seeded, so a replay samples the same lines) of claim
 //!   lines, not of feature rows: features are computed at training time against the benchmarks
-//!   as they are then, which is how the findings graph scores bill lines, so training and scoring
-//!   see the same lookup. Memory is bounded by `reservoir` lines.
+//!   as they are then, and that benchmark summary is frozen into the model (`Model::bill_facts`),
+//!   so the findings graph featurizes bill lines exactly as the training rows were, without a
+//!   live index. Memory is bounded by `reservoir` lines.
 //! - **Claims.** Voids (frequency 8) are skipped; an original and its replacements are each a
 //!   line the population contains. The lines of a claim arrive together (the topic is keyed by
 //!   claim id), so a claim's size — the "lines on the same bill" feature — is known when the next
@@ -199,7 +200,7 @@ impl Retrainer {
             offsets: self.next.clone(),
             ..ModelMeta::default()
         };
-        let model = train(&self.rows(), &self.cfg.params, meta)?;
+        let model = train(&self.rows(), &self.cfg.params, meta, &self.index)?;
         self.trained_through = self.next.clone();
         self.new_lines = 0;
         Ok(model)
@@ -318,6 +319,9 @@ mod tests {
         assert!(m.meta.threshold > 0.0);
         // Features were computed with the benchmarks: no unknown Medicare amounts for known codes.
         assert!(r.rows().iter().all(|x| x[0].is_finite() && x[1].is_finite()));
+        // ... and the model carries that benchmark summary for scoring.
+        assert_eq!(m.reference(), &r.index.snapshot());
+        assert_eq!(m.reference().total(), 3_000);
         assert!(!r.due() && r.new_lines() == 0);
     }
 

@@ -8,7 +8,7 @@
 //! twice in memory and the planner can regenerate any bill to know its current lines.
 use anyhow::{anyhow, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
-use dataflows::findings::graph::pick_benchmarks;
+use dataflows::findings::graph::{pick_benchmarks, In};
 use dataflows::findings::line::Ln;
 use dataflows::findings::oneshot::{reference_changes, run_rounds, worker_of, Change};
 use dataflows::findings::Reference;
@@ -85,6 +85,7 @@ pub fn run(docs: usize, lines_per_doc: usize, corrections: usize, workers: usize
         }
     }
     let generation = t.elapsed();
+    let fanout = fanout(&reference, &gen, docs);
 
     let plan = Arc::new(plan(&gen, corrections));
     let reference = Arc::new(reference);
@@ -169,6 +170,8 @@ pub fn run(docs: usize, lines_per_doc: usize, corrections: usize, workers: usize
         "reference_edits": reference.edits.len(),
         "reference_benchmarks": reference.benchmarks.len(),
         "docs_with_problems_generated": problems,
+        "reference_rows_per_line": fanout,
+        "row_bytes": {"Ln": std::mem::size_of::<Ln>(), "In": std::mem::size_of::<In>()},
         "findings_in_state": state_findings,
         "docs_with_findings": docs_with_findings,
         "findings_by_kind": by_kind,
@@ -202,6 +205,14 @@ pub fn run(docs: usize, lines_per_doc: usize, corrections: usize, workers: usize
         (
             "reference",
             format!("{reference_source}: {} edits, {} benchmarks", reference.edits.len(), reference.benchmarks.len()),
+        ),
+        (
+            "graph rows per line",
+            format!(
+                "1 line + {fanout:.2} matched reference rows in the document reduce; size_of In {} B, Ln {} B",
+                std::mem::size_of::<In>(),
+                std::mem::size_of::<Ln>()
+            ),
         ),
         (
             "findings in state",
@@ -285,7 +296,33 @@ fn builtin_reference() -> Reference {
         .iter()
         .map(|(c, a)| bench(c, *a))
         .collect();
-    Reference { edits, benchmarks }
+    Reference { edits, benchmarks, model: None }
+}
+
+/// Reference rows the joins attach to an average bill line (edits whose column-one code is the
+/// line's code, picked benchmarks of the code, the code-set marker of HCPCS lines): each is a row
+/// of the document reduce's input, next to the line itself. Sampled over up to 10,000 bills.
+fn fanout(reference: &Reference, gen: &Gen, docs: usize) -> f64 {
+    let mut edits: HashMap<&str, usize> = HashMap::new();
+    for e in &reference.edits {
+        *edits.entry(e.code.as_str()).or_default() += 1;
+    }
+    let code_set = reference.edits.iter().any(|e| e.kind == "code");
+    let mut benches: HashMap<&str, Vec<&Benchmark>> = HashMap::new();
+    for b in &reference.benchmarks {
+        benches.entry(b.code.as_str()).or_default().push(b);
+    }
+    let picked: HashMap<&str, usize> = benches.iter().map(|(c, bs)| (*c, pick_benchmarks(bs).len())).collect();
+    let (mut rows, mut n) = (0usize, 0usize);
+    for i in 0..docs.min(10_000) {
+        for l in gen.doc(i).lines {
+            let Some(c) = l.code.as_deref() else { continue };
+            n += 1;
+            rows += edits.get(c).copied().unwrap_or(0) + picked.get(c).copied().unwrap_or(0);
+            rows += usize::from(code_set && classify(c) == CodeSystem::Hcpcs);
+        }
+    }
+    rows as f64 / n.max(1) as f64
 }
 
 /// `d0000042`: short ids keep every arrangement keyed by document small.

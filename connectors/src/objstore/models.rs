@@ -122,8 +122,8 @@ mod tests {
 
         let set = synthetic::split(2, 2_000, 100);
         let meta = ModelMeta { data_from: "2026-01-01".into(), data_to: "2026-06-30".into(), ..ModelMeta::default() };
-        let mut first = train(&set.train.rows, &Params::default(), meta.clone()).unwrap();
-        let mut second = train(&set.train.rows, &Params { trees: 50, ..Params::default() }, meta).unwrap();
+        let mut first = train(&set.train.rows, &Params::default(), meta.clone(), &set.index).unwrap();
+        let mut second = train(&set.train.rows, &Params { trees: 50, ..Params::default() }, meta, &set.index).unwrap();
         assert_eq!(save(&store, "anomaly", &mut first).await.unwrap(), 1);
         assert_eq!(save(&store, "anomaly", &mut second).await.unwrap(), 2);
         assert!(dir.join("models/anomaly/v000001.json").exists());

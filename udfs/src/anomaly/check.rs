@@ -87,10 +87,10 @@ pub fn check(doc_id: &str, line: &BillLine, x: &[f64; D], model: &Model) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::anomaly::auc;
     use crate::anomaly::features::{features, FEATURES};
     use crate::anomaly::model::{train, ModelMeta, Params};
     use crate::anomaly::synthetic::{self, Kind};
-    use crate::anomaly::{auc, BenchIndex};
     use crate::rules::testing::{d, line};
 
     fn model() -> (Model, synthetic::Split) {
@@ -102,13 +102,12 @@ mod tests {
             data_to: "2026-12-28".into(),
             ..ModelMeta::default()
         };
-        (train(&set.train.rows, &Params::default(), meta).unwrap(), set)
+        (train(&set.train.rows, &Params::default(), meta, &set.index).unwrap(), set)
     }
 
     #[test]
     fn fires_only_above_threshold_and_names_the_driver() {
         let (m, set) = model();
-        let index: &BenchIndex = &set.index;
         let scored: Vec<(f64, bool)> =
             set.test.rows.iter().zip(set.test.labels()).map(|(x, l)| (m.score(x), l)).collect();
         let a = auc(&scored);
@@ -126,10 +125,10 @@ mod tests {
         let mut bill = line(4, &typical.service_date, &typical.code, 1, None, "0");
         let median = set.benchmarks.iter().find(|b| b.code == typical.code && b.scope == "national").unwrap().median;
         bill.charge = (median * d("2.5")).round_dp(2);
-        let x = features(&index.bill_facts(&bill, 3));
+        let x = features(&m.bill_facts(&bill, 3));
         assert!(check("doc", &bill, &x, &m).is_none(), "score {} > {}", m.score(&x), m.meta.threshold);
         bill.charge = (median * d("200")).round_dp(2);
-        let x = features(&index.bill_facts(&bill, 3));
+        let x = features(&m.bill_facts(&bill, 3));
         let f = check("doc", &bill, &x, &m)
             .unwrap_or_else(|| panic!("{} <= {} {x:?} {:?}", m.score(&x), m.meta.threshold, m.usual()));
         assert_eq!((f.kind.as_str(), f.lines.as_slice(), f.amount_at_issue), ("anomaly", &[4][..], d("0")));
@@ -155,7 +154,7 @@ mod tests {
             let top = m.explain(x)[0].0;
             right[usize::from(expect.iter().any(|i| FEATURES[*i] == top))] += 1;
         }
-        // Occlusion names the injected feature for the large majority of these anomalies.
+        // The attribution names the injected feature for the large majority of these anomalies.
         assert!(right[1] >= 9 * right[0], "right {} wrong {}", right[1], right[0]);
     }
 }

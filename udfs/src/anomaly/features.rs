@@ -15,8 +15,8 @@
 //! | 6 | lines on the same bill | ln(lines on the claim or bill): the code mix around the line |
 //!
 //! The charge itself is not a feature: with the two ratios it would say the same thing a third
-//! time, and `explain` (which sets one feature at a time to its usual value) would then split
-//! the credit for an overcharge three ways and often name the least informative of the three.
+//! time, and `explain` would split the credit for an overcharge three ways, sometimes naming the
+//! least informative of the three ("the amount is large") before the informative ones.
 //!
 //! A fact that is not known (no Medicare amount for the code, a bill line without a place of
 //! service, no claims observed at all) gives NaN; the model fills NaN with the training median of
@@ -31,6 +31,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use schemas::records::BillLine;
 use schemas::{Benchmark, ClaimLine};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// Number of features.
@@ -74,8 +75,8 @@ const LOG_CLAMP: f64 = 20.0;
 const MIN_AMOUNT: f64 = 0.01;
 
 /// One line as the model sees it: the line's own fields plus what benchmarks say about its code.
-/// Build it with `BenchIndex::bill_facts` or `BenchIndex::claim_facts` so training and scoring
-/// agree.
+/// Build it with `BenchIndex::claim_facts` at training and `Model::bill_facts` (the index frozen
+/// into the model) at scoring, so training and scoring agree.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LineFacts {
     pub code: String,
@@ -133,14 +134,96 @@ pub fn features(f: &LineFacts) -> [f64; D] {
     ]
 }
 
-/// What the benchmarks say about one code.
-#[derive(Debug, Clone, Default)]
+/// What the benchmarks say about one code: the per-code summary a model freezes at training.
+/// Maps are ordered so a saved model's JSON is stable; empty fields are left out (most codes
+/// have a handful of places and modifiers).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct CodeRef {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     medicare: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "is_zero")]
     count: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     median: Option<Decimal>,
-    by_place: HashMap<String, u64>,
-    by_modifier: HashMap<String, u64>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    by_place: BTreeMap<String, u64>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    by_modifier: BTreeMap<String, u64>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The summary `LineFacts` are computed from: per code, the Medicare amount, observed count and
+/// median, counts by place of service and by modifier; and the total of observed claim lines.
+/// `BenchIndex` keeps one up to date; a `Model` carries the one it was trained with (a frozen
+/// copy), so scoring computes features exactly as training did, whatever the benchmarks do later.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScoringRef {
+    codes: BTreeMap<String, CodeRef>,
+    total: u64,
+}
+
+impl ScoringRef {
+    /// Claim lines observed in all (0 when no observed benchmarks were loaded).
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Codes summarized.
+    pub fn codes(&self) -> usize {
+        self.codes.len()
+    }
+
+    fn facts(
+        &self,
+        code: &str,
+        modifier: Option<&str>,
+        place: Option<&str>,
+        units: i32,
+        charge: Decimal,
+        doc_lines: u32,
+    ) -> LineFacts {
+        let observed = self.total > 0;
+        let r = self.codes.get(code);
+        let count = observed.then(|| r.map(|r| r.count).unwrap_or(0));
+        let at_place = place.filter(|_| observed).map(|p| r.and_then(|r| r.by_place.get(p)).copied().unwrap_or(0));
+        let with_modifier =
+            observed.then(|| r.and_then(|r| r.by_modifier.get(modifier.unwrap_or(""))).copied().unwrap_or(0));
+        LineFacts {
+            code: code.to_string(),
+            modifier: modifier.map(String::from),
+            place_of_service: place.map(String::from),
+            units,
+            charge,
+            medicare: r.and_then(|r| r.medicare),
+            observed_median: r.and_then(|r| r.median),
+            observed_count: count,
+            observed_at_place: at_place,
+            observed_with_modifier: with_modifier,
+            observed_total: observed.then_some(self.total),
+            doc_lines,
+        }
+    }
+
+    /// Facts of a bill line (first modifier; bills print no place of service).
+    pub fn bill_facts(&self, line: &BillLine, doc_lines: u32) -> LineFacts {
+        self.facts(
+            line.code.as_deref().unwrap_or(""),
+            line.modifiers.first().map(String::as_str),
+            None,
+            line.units,
+            line.charge,
+            doc_lines,
+        )
+    }
+
+    /// Facts of a claim line (an empty place of service — institutional claims — is unknown).
+    pub fn claim_facts(&self, line: &ClaimLine, claim_lines: u32) -> LineFacts {
+        let place = Some(line.place_of_service.as_str()).filter(|p| !p.is_empty());
+        self.facts(&line.code, line.modifier.as_deref(), place, line.units, line.charge, claim_lines)
+    }
 }
 
 /// The benchmark lookup behind `LineFacts`, fed from the compacted `benchmarks` topic (or any
@@ -151,11 +234,12 @@ struct CodeRef {
 ///   entries' medians.
 ///
 /// An entry with count 0 is a retraction (the benchmarks sink writes one when a key empties).
+/// The entries are kept to recompute a code's summary on update; the summary (`ScoringRef`) is
+/// what facts are computed from, and what `snapshot` hands to a model.
 #[derive(Debug, Clone, Default)]
 pub struct BenchIndex {
     entries: HashMap<String, BTreeMap<String, Benchmark>>,
-    codes: HashMap<String, CodeRef>,
-    total: u64,
+    summary: ScoringRef,
 }
 
 fn is_medicare(b: &Benchmark) -> bool {
@@ -226,63 +310,31 @@ impl BenchIndex {
             medians.push((b.median, n));
         }
         r.median = weighted_median(medians);
-        let old = self.codes.insert(code.to_string(), r);
-        self.total =
-            self.total - old.map(|o| o.count).unwrap_or(0) + self.codes.get(code).map(|c| c.count).unwrap_or(0);
+        let s = &mut self.summary;
+        let new = r.count;
+        // A code whose entries were all retracted leaves the summary (nothing to freeze).
+        let old = if entries.is_empty() { s.codes.remove(code) } else { s.codes.insert(code.to_string(), r) };
+        s.total = s.total - old.map(|o| o.count).unwrap_or(0) + if entries.is_empty() { 0 } else { new };
     }
 
     /// Claim lines observed in all (0 when no observed benchmarks were loaded).
     pub fn total(&self) -> u64 {
-        self.total
+        self.summary.total
     }
 
-    fn facts(
-        &self,
-        code: &str,
-        modifier: Option<&str>,
-        place: Option<&str>,
-        units: i32,
-        charge: Decimal,
-        doc_lines: u32,
-    ) -> LineFacts {
-        let observed = self.total > 0;
-        let r = self.codes.get(code);
-        let count = observed.then(|| r.map(|r| r.count).unwrap_or(0));
-        let at_place = place.filter(|_| observed).map(|p| r.and_then(|r| r.by_place.get(p)).copied().unwrap_or(0));
-        let with_modifier =
-            observed.then(|| r.and_then(|r| r.by_modifier.get(modifier.unwrap_or(""))).copied().unwrap_or(0));
-        LineFacts {
-            code: code.to_string(),
-            modifier: modifier.map(String::from),
-            place_of_service: place.map(String::from),
-            units,
-            charge,
-            medicare: r.and_then(|r| r.medicare),
-            observed_median: r.and_then(|r| r.median),
-            observed_count: count,
-            observed_at_place: at_place,
-            observed_with_modifier: with_modifier,
-            observed_total: observed.then_some(self.total),
-            doc_lines,
-        }
+    /// The current summary, to freeze into a model at training time.
+    pub fn snapshot(&self) -> ScoringRef {
+        self.summary.clone()
     }
 
     /// Facts of a bill line (first modifier; bills print no place of service).
     pub fn bill_facts(&self, line: &BillLine, doc_lines: u32) -> LineFacts {
-        self.facts(
-            line.code.as_deref().unwrap_or(""),
-            line.modifiers.first().map(String::as_str),
-            None,
-            line.units,
-            line.charge,
-            doc_lines,
-        )
+        self.summary.bill_facts(line, doc_lines)
     }
 
     /// Facts of a claim line (an empty place of service — institutional claims — is unknown).
     pub fn claim_facts(&self, line: &ClaimLine, claim_lines: u32) -> LineFacts {
-        let place = Some(line.place_of_service.as_str()).filter(|p| !p.is_empty());
-        self.facts(&line.code, line.modifier.as_deref(), place, line.units, line.charge, claim_lines)
+        self.summary.claim_facts(line, claim_lines)
     }
 }
 

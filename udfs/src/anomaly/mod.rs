@@ -2,10 +2,14 @@
 //! crate) over features of the claims population, scoring bill lines.
 //!
 //! - `features.rs`: `LineFacts` (a line plus what benchmarks say about its code) and the feature
-//!   vector the model sees; `BenchIndex`, the one benchmark lookup that training (claim lines)
-//!   and scoring (bill lines) share, so both sides compute features the same way.
-//! - `model.rs`: `Model` (forest, missing-value fill, `ModelMeta` with version, training data
-//!   range, threshold and metrics), `train`, `score`, `explain`, JSON round trip.
+//!   vector the model sees; `BenchIndex`, the live benchmark lookup training featurizes claim
+//!   lines with, and `ScoringRef`, its per-code summary, which the model freezes at training so
+//!   scoring (`Model::bill_facts`) computes features exactly as training did.
+//! - `model.rs`: `Model` (forest, missing-value fill, frozen `ScoringRef`, `ModelMeta` with
+//!   version, training data range, threshold and metrics), `train`, `score`, `score_batch`,
+//!   `explain`, JSON round trip.
+//! - `flat.rs`: the crate's forest flattened into contiguous complete trees: what the model
+//!   stores and scores with (several times faster than the crate's boxed nodes).
 //! - `check.rs`: a score above the model's threshold becomes a `Finding`.
 //! - `auc.rs`: ROC AUC with ties; `synthetic.rs`: a deterministic labeled set (generated claim
 //!   lines plus injected anomalies of several kinds) for tests and the benchmark.
@@ -17,12 +21,14 @@
 pub mod auc;
 pub mod check;
 pub mod features;
+pub mod flat;
 pub mod model;
 pub mod synthetic;
 
 pub use auc::auc;
 pub use check::check;
-pub use features::{features, BenchIndex, LineFacts, D, FEATURES};
+pub use features::{features, BenchIndex, LineFacts, ScoringRef, D, FEATURES};
+pub use flat::FlatForest;
 pub use model::{train, Metrics, Model, ModelMeta, Params};
 
 /// Why a model could not be trained or read.

@@ -88,7 +88,7 @@ pub fn claim_sizes(lines: &[ClaimLine]) -> Vec<u32> {
 
 /// Replaces about `share` of the lines by an anomaly of a random kind.
 pub fn inject(seed: u64, mut lines: Vec<ClaimLine>, share: f64) -> (Vec<ClaimLine>, Vec<Option<Kind>>) {
-    let mut rng = SmallRng::seed_from_u64(seed ^ 0xa40a_1e5);
+    let mut rng = SmallRng::seed_from_u64(seed ^ 0x0a40_a1e5);
     let mut kinds = Vec::with_capacity(lines.len());
     for line in lines.iter_mut() {
         if !rng.random_bool(share) {
