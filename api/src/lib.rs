@@ -1,7 +1,9 @@
 //! CONTEXT — billstream-api: the HTTP surface and the SQL engine.
 //!
 //! Files: `server.rs` (axum router: `/healthz`, `/readyz`, `/metrics`, `POST /v1/documents`,
-//! `POST /v1/sql`, `POST /v1/feeds/{claims|prices|edits}`), `feeds.rs` (feed files spooled to disk
+//! `POST /v1/sql`, `POST /v1/feeds/{claims|prices|edits}`, the correction and findings routes),
+//! `corrections.rs` (`PUT`/`DELETE /v1/documents/{doc}/lines/{n}`: a patient's correction onto
+//! `bill.corrections`; `GET /v1/documents/{doc}/findings` from the `findings` table), `feeds.rs` (feed files spooled to disk
 //! and loaded by `connectors::ingest`, the same code as `billstream ingest`), `metrics.rs` (Prometheus text: dataflow stage counters plus
 //! `kafka_consumergroup_lag` computed at scrape time from committed offsets and high
 //! watermarks), `sql.rs` (DataFusion over the Parquet tables in the object store, local directory

@@ -19,7 +19,7 @@ use udfs::stats::ChargeStats;
 /// Name of this sink's progress file (`_state/benchmarks/<group>.json`).
 pub const SINK: &str = "benchmarks";
 pub const TABLE_DIR: &str = "tables/benchmarks";
-const FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct BenchmarksSink {
     store: Store,
@@ -164,25 +164,51 @@ impl BenchmarksSink {
     /// then the consumer-group offsets.
     fn commit(&mut self, through: Time) -> Result<()> {
         let _span = tracing::info_span!("sink.commit", through, rows = self.pending.len()).entered();
-        self.producer.flush(FLUSH_TIMEOUT)?;
-        if !self.pending.is_empty() {
-            let batch = to_batch(&self.pending)?;
-            let bytes = parquet::encode(&batch)?;
-            let path = part_path(through);
-            self.rt.block_on(self.store.put(&path, bytes.into()))?;
-            self.progress.files += 1;
-            tracing::info!(%path, rows = self.pending.len(), "wrote Parquet file");
-        }
-        self.progress.time = through;
-        self.rt.block_on(progress::write(&self.store, SINK, self.committer.group(), &self.progress))?;
-        self.committer.commit(CLAIMS_LINES, &self.progress.offsets)?;
-        let prices = self.progress.offsets_of(REFERENCE_PRICES);
-        if !prices.is_empty() {
-            self.committer.commit(REFERENCE_PRICES, &prices)?;
-        }
+        let batch = if self.pending.is_empty() { None } else { Some(to_batch(&self.pending)?) };
+        let out =
+            Durable { rt: &self.rt, store: &self.store, producer: &mut self.producer, committer: &self.committer };
+        out.make(&mut self.progress, SINK, TABLE_DIR, through, batch, &[CLAIMS_LINES, REFERENCE_PRICES])?;
         self.pending.clear();
         self.pending_since = None;
         self.offsets_dirty = false;
+        Ok(())
+    }
+}
+
+/// What a sink makes durable with, in the one order every sink keeps.
+pub(crate) struct Durable<'a> {
+    pub rt: &'a tokio::runtime::Runtime,
+    pub store: &'a Store,
+    pub producer: &'a mut Sink,
+    pub committer: &'a OffsetCommitter,
+}
+
+impl Durable<'_> {
+    /// Everything through `through`: the producer flushed (all acknowledged), the changelog
+    /// rows `batch` as `<table_dir>/dt=…/part-<through>.parquet`, the progress file, then the
+    /// consumer-group offsets of `topics` — so a commit never runs ahead of durable output.
+    pub fn make(
+        self,
+        progress: &mut SinkProgress,
+        sink: &str,
+        table_dir: &str,
+        through: Time,
+        batch: Option<RecordBatch>,
+        topics: &[&str],
+    ) -> Result<()> {
+        self.producer.flush(FLUSH_TIMEOUT)?;
+        if let Some(batch) = batch {
+            let rows = batch.num_rows();
+            let path = part_path_in(table_dir, through);
+            self.rt.block_on(self.store.put(&path, parquet::encode(&batch)?.into()))?;
+            progress.files += 1;
+            tracing::info!(%path, rows, "wrote Parquet file");
+        }
+        progress.time = through;
+        self.rt.block_on(progress::write(self.store, sink, self.committer.group(), progress))?;
+        for topic in topics {
+            self.committer.commit(topic, &progress.offsets_of(topic))?;
+        }
         Ok(())
     }
 }

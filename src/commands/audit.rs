@@ -140,15 +140,17 @@ fn is_json(path: &Path, bytes: &[u8]) -> bool {
         || bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
-fn of_bill<'a>(audited: &'a Audited, bill: &Doc) -> Vec<&'a Finding> {
-    audited.findings.iter().filter(|f| f.doc_id == doc_id(bill.kind)).collect()
+/// The bill's findings (the EOB and GFE documents have none of their own).
+fn of_bill(audited: &Audited, bill: &Doc) -> Vec<Finding> {
+    audited.findings.iter().filter(|f| f.doc_id == doc_id(bill.kind)).cloned().collect()
 }
 
 /// DESIGN.md's `--json` shape: the bill's lines and totals, its findings, and every warning
 /// (extraction's and the rules').
 fn to_json(bill: &Doc, docs: &[Doc], audited: &Audited) -> serde_json::Value {
-    let findings: Vec<serde_json::Value> = of_bill(audited, bill)
-        .into_iter()
+    let mine = of_bill(audited, bill);
+    let findings: Vec<serde_json::Value> = mine
+        .iter()
         .map(|f| {
             serde_json::json!({
                 "kind": f.kind, "severity": f.severity, "lines": f.lines,
@@ -157,8 +159,7 @@ fn to_json(bill: &Doc, docs: &[Doc], audited: &Audited) -> serde_json::Value {
             })
         })
         .collect();
-    let total =
-        total_at_issue(&audited.findings.iter().filter(|f| f.doc_id == doc_id(bill.kind)).cloned().collect::<Vec<_>>());
+    let total = total_at_issue(&mine);
     serde_json::json!({
         "source": bill.name,
         "pages": bill.pages,
@@ -209,7 +210,6 @@ fn print_report(bill: &Doc, docs: &[Doc], audited: &Audited) {
     for w in warnings(docs, audited) {
         println!("warning: {w}");
     }
-    let owned: Vec<Finding> = findings.iter().map(|f| (*f).clone()).collect();
-    let n = owned.len();
-    println!("{n} problem{}, {} at issue", if n == 1 { "" } else { "s" }, dollars(total_at_issue(&owned)));
+    let n = findings.len();
+    println!("{n} problem{}, {} at issue", if n == 1 { "" } else { "s" }, dollars(total_at_issue(&findings)));
 }

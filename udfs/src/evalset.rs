@@ -46,8 +46,8 @@ pub const KINDS: [&str; 11] = [
     "gfe_exceeded",
 ];
 
-/// Kinds about a document as a whole (totals, EOB, GFE): matched on document and kind alone.
-pub const DOCUMENT_KINDS: [&str; 4] = ["total_mismatch", "eob_mismatch", "balance_billing", "gfe_exceeded"];
+/// Kinds whose label names the whole bill (matched on document and kind).
+pub use crate::rules::DOCUMENT_KINDS;
 
 /// One expected finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -156,7 +156,8 @@ impl FindingsStage {
 
     fn line(&mut self, rec: &SourceRecord) -> std::result::Result<(), String> {
         let l = schemas::decode::<BillLine>(&rec.payload).map_err(|e| e.to_string())?;
-        if self.corrected.contains(&(l.doc_id.clone(), l.line_no)) {
+        // (Checked only once some line was corrected: the lookup key costs an allocation.)
+        if !self.corrected.is_empty() && self.corrected.contains(&(l.doc_id.clone(), l.line_no)) {
             // The patient's correction stands over a later re-reading of the document.
             return Ok(());
         }

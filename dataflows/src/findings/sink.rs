@@ -7,12 +7,13 @@ use super::graph::{Graph, Outputs};
 use super::runtime::{SINK, TOPICS};
 use crate::benchmarks::{Time, Update};
 use crate::metrics::metrics;
+use crate::sink::Durable;
 use crate::{Result, WorkerConfig};
 use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use connectors::kafka::sink::Sink;
 use connectors::kafka::source::OffsetCommitter;
-use connectors::objstore::progress::{self, SinkProgress};
-use connectors::objstore::{parquet, Store};
+use connectors::objstore::progress::SinkProgress;
+use connectors::objstore::Store;
 use schemas::topics::{BILL_LINES, DLQ, FINDINGS};
 use schemas::{DeadLetter, Finding};
 use std::sync::Arc;
@@ -21,7 +22,6 @@ use std::time::{Duration, Instant};
 pub const TABLE_DIR: &str = "tables/findings";
 /// Stage of the dead letters that carry the rules' warnings (input the rules could not use).
 pub const WARNING_STAGE: &str = "findings.rules";
-const FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub struct FindingsSink {
     store: Store,
@@ -147,26 +147,14 @@ impl FindingsSink {
         Ok(())
     }
 
-    /// Makes everything through `through` durable: topic records, Parquet file, progress file,
-    /// then the consumer-group offsets of every input topic.
+    /// Makes everything through `through` durable, in the benchmarks sink's order.
     fn commit(&mut self, through: Time) -> Result<()> {
         let _span = tracing::info_span!("sink.findings.commit", through, rows = self.pending.len()).entered();
-        self.producer.flush(FLUSH_TIMEOUT)?;
-        if !self.pending.is_empty() {
-            let bytes = parquet::encode(&to_batch(&self.pending)?)?;
-            let path = crate::sink::part_path_in(TABLE_DIR, through);
-            self.rt.block_on(self.store.put(&path, bytes.into()))?;
-            self.progress.files += 1;
-            tracing::info!(%path, rows = self.pending.len(), "wrote Parquet file");
-        }
-        self.progress.time = through;
-        self.rt.block_on(progress::write(&self.store, SINK, self.committer.group(), &self.progress))?;
-        for (_, topic) in TOPICS {
-            let offsets = self.progress.offsets_of(topic);
-            if !offsets.is_empty() {
-                self.committer.commit(topic, &offsets)?;
-            }
-        }
+        let batch = if self.pending.is_empty() { None } else { Some(to_batch(&self.pending)?) };
+        let out =
+            Durable { rt: &self.rt, store: &self.store, producer: &mut self.producer, committer: &self.committer };
+        let topics: Vec<&str> = TOPICS.iter().map(|(_, t)| *t).collect();
+        out.make(&mut self.progress, SINK, TABLE_DIR, through, batch, &topics)?;
         self.pending.clear();
         self.pending_since = None;
         self.offsets_dirty = false;
