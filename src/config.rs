@@ -74,7 +74,7 @@ impl Default for Config {
                 max_feed_bytes: 4 << 30,
             },
             embedded: EmbeddedSection { data_dir: ".billstream".into(), broker_port: 9092, demo_lines: 20_000 },
-            findings: FindingsSection { reference_dir: PathBuf::from("deploy/demo/reference"), locality: None },
+            findings: FindingsSection { reference_dir: PathBuf::from(crate::shipped::DEFAULT_DIR), locality: None },
             anomaly: dataflows::anomaly::RetrainConfig::default(),
         }
     }

@@ -3,6 +3,7 @@
 mod commands;
 mod config;
 mod embedded;
+mod shipped;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -22,6 +23,9 @@ struct Cli {
     /// Object store: a directory or s3://bucket/prefix (overrides store.url).
     #[arg(long, global = true)]
     store: Option<String>,
+    /// On an error, print its whole chain and where it happened (also with RUST_BACKTRACE=1).
+    #[arg(long, short = 'v', global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -249,6 +253,26 @@ enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+    /// Line-item F1 on published hospital statements against golden files transcribed by eye.
+    RealBills {
+        /// The statements (../shared/data/real-bills).
+        #[arg(long, default_value = "../shared/data/real-bills")]
+        docs: PathBuf,
+        /// The golden files, one `<name>.expected.json` per statement.
+        #[arg(long, default_value = "tests/golden/real")]
+        golden: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Tesseract against PaddleOCR (PP-OCRv4, ONNX Runtime) on the scanned published statements:
+    /// pages/s and the share of line-item tokens (charges, codes, units) each reads.
+    OcrEngines {
+        /// The statements (../shared/data/real-bills).
+        #[arg(long, default_value = "../shared/data/real-bills")]
+        docs: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// OCR pages/s against the tesseract CLI on the same scanned pages.
     Ocr {
         #[arg(long, default_value_t = 10)]
@@ -315,7 +339,25 @@ fn ensure_single_threaded_ocr() -> Result<()> {
     Ok(())
 }
 
-fn main() -> Result<()> {
+/// Errors reach a person as one line (what, which file, what to do); `-v` or RUST_BACKTRACE
+/// shows the chain and the backtrace.
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let verbose = cli.verbose || std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0");
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if verbose => {
+            eprintln!("billstream: {e:?}");
+            std::process::ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("billstream: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
     ensure_single_threaded_ocr()?;
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -324,7 +366,6 @@ fn main() -> Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let mut cfg = config::Config::load(cli.config.as_deref())?;
     if let Some(b) = cli.brokers {
         cfg.kafka.brokers = b;
@@ -441,6 +482,8 @@ fn main() -> Result<()> {
             BenchWhat::Extract { per_layout, seed, threads, keep, json } => {
                 commands::bench_intake::extract(seed, per_layout, threads, keep, json)
             }
+            BenchWhat::RealBills { docs, golden, json } => commands::bench_real::run(&docs, &golden, json).map(|_| ()),
+            BenchWhat::OcrEngines { docs, json } => commands::bench_ocr_engines::run(&docs, json).map(|_| ()),
             BenchWhat::Ingest { feed, files, repeat, json } => {
                 commands::bench_ingest::run(feed.parse().map_err(anyhow::Error::msg)?, files, repeat, json)
             }

@@ -20,6 +20,7 @@ fn line(doc: &str, kind: DocumentKind, no: i32, code: &str, units: i32, charge: 
         code: Some(code.into()),
         code_system: "CPT".into(),
         revenue_code: None,
+        cdm_code: None,
         modifiers: vec![],
         description: String::new(),
         units,

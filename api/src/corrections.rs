@@ -30,6 +30,8 @@ pub struct CorrectedLine {
     #[serde(default)]
     pub revenue_code: Option<String>,
     #[serde(default)]
+    pub cdm_code: Option<String>,
+    #[serde(default)]
     pub modifiers: Vec<String>,
     #[serde(default)]
     pub description: String,
@@ -89,7 +91,11 @@ pub async fn put_line(
             return Err(ApiError::BadRequest(format!("service_date {d:?} is not YYYY-MM-DD")));
         }
     }
-    let code_system = l.code.as_deref().map(udfs::codes::classify).unwrap_or(udfs::codes::CodeSystem::Unknown);
+    let code_system = match (&l.code, &l.cdm_code) {
+        (Some(c), _) => udfs::codes::classify(c),
+        (None, Some(_)) => udfs::codes::CodeSystem::Cdm,
+        (None, None) => udfs::codes::CodeSystem::Unknown,
+    };
     let line = BillLine {
         doc_id: doc_id.clone(),
         kind: l.kind.unwrap_or(DocumentKind::Bill),
@@ -99,6 +105,7 @@ pub async fn put_line(
         code: l.code,
         code_system: code_system.as_str().into(),
         revenue_code: l.revenue_code,
+        cdm_code: l.cdm_code,
         modifiers: l.modifiers,
         description: l.description,
         units: l.units,

@@ -150,7 +150,7 @@ pub async fn store_document(
     provider: Option<String>,
 ) -> Result<DocumentUploaded> {
     let mime = udfs::ocr::sniff_mime(&bytes)
-        .ok_or_else(|| ApiError::BadRequest("not a PDF, PNG, JPEG or TIFF file".into()))?;
+        .ok_or_else(|| ApiError::BadRequest("not a PDF, PNG, JPEG, TIFF or plain-text file".into()))?;
     let size = bytes.len() as i64;
     let (object_key, sha) = blobs::put_document(store, bytes).await?;
     let case_id = case_id.filter(|c| !c.is_empty()).unwrap_or_else(|| format!("case-{}", &sha[..16]));

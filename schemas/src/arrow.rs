@@ -81,6 +81,7 @@ pub fn bill_lines() -> Arc<Schema> {
         s("code", true),
         s("code_system", false),
         s("revenue_code", true),
+        s("cdm_code", true),
         s("modifiers", false),
         s("description", false),
         Field::new("units", DataType::Int32, false),

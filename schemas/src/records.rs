@@ -439,6 +439,9 @@ pub struct BillLine {
     pub code: Option<String>,
     pub code_system: String,
     pub revenue_code: Option<String>,
+    /// The hospital's charge-master item number, kept apart from `code` (never a CPT/HCPCS code).
+    #[serde(default)]
+    pub cdm_code: Option<String>,
     #[serde(default)]
     pub modifiers: Vec<String>,
     pub description: String,
@@ -643,6 +646,7 @@ mod tests {
             code: Some("85025".into()),
             code_system: "CPT".into(),
             revenue_code: None,
+            cdm_code: Some("2500000004".into()),
             modifiers: vec!["59".into()],
             description: "blood count".into(),
             units: 1,

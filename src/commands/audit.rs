@@ -3,14 +3,14 @@
 //! `billstream extract --json` prints), then through the findings graph with the reference
 //! files of `findings.reference_dir` — the same graphs the deployment runs over Kafka.
 use crate::config::Config;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use dataflows::findings::{oneshot, reference, Audited, CaseInput};
 use dataflows::intake::lines::bill_lines;
 use dataflows::intake::{read_files, InputFile};
 use schemas::records::{BillLine, DocumentKind, OcrMethod};
 use schemas::Finding;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use udfs::extract::Extraction;
 use udfs::ocr::Limits;
@@ -44,14 +44,7 @@ pub fn run(cfg: &Config, a: Args) -> Result<()> {
         .collect();
     let docs = read_documents(&files, a.threads)?;
 
-    let dir = a.reference.clone().unwrap_or_else(|| cfg.findings.reference_dir.clone());
-    if !dir.is_dir() {
-        bail!(
-            "no reference data at {}: pass --reference DIR or set findings.reference_dir \
-             (the project ships deploy/demo/reference; full CMS files work too)",
-            dir.display()
-        );
-    }
+    let dir = crate::shipped::reference_dir(a.reference.as_deref().unwrap_or(&cfg.findings.reference_dir))?;
     let locality = a.locality.as_deref().or(cfg.findings.locality.as_deref());
     let (mut refdata, notes) = reference::load_dir(&dir, locality).map_err(|e| anyhow!("{e}"))?;
     refdata.model = anomaly_model(cfg);
@@ -96,15 +89,12 @@ fn read_documents(files: &[(PathBuf, DocumentKind)], threads: usize) -> Result<V
     let mut docs: Vec<Option<Doc>> = Vec::new();
     let mut to_read = Vec::new();
     for (path, kind) in files {
-        let name = path.display().to_string();
-        let bytes = std::fs::read(path).with_context(|| format!("{name}: cannot read"))?;
-        if is_json(path, &bytes) {
-            let mut ex: Extraction = serde_json::from_slice(&bytes)
-                .with_context(|| format!("{name}: not the JSON that `billstream extract --json` prints"))?;
-            ex.kind = *kind;
-            docs.push(Some(Doc { name, kind: *kind, pages: 0, method: "json", ex }));
+        let input = super::input::read(path)?;
+        if input.is_json() {
+            let ex = input.json_items(*kind)?;
+            docs.push(Some(Doc { name: input.name, kind: *kind, pages: 0, method: "json", ex }));
         } else {
-            to_read.push((docs.len(), InputFile { name, bytes: Arc::new(bytes), kind: Some(*kind) }));
+            to_read.push((docs.len(), InputFile { name: input.name, bytes: Arc::new(input.bytes), kind: Some(*kind) }));
             docs.push(None);
         }
     }
@@ -133,11 +123,6 @@ fn doc_id(kind: DocumentKind) -> &'static str {
         DocumentKind::Eob => "eob",
         DocumentKind::Gfe => "gfe",
     }
-}
-
-fn is_json(path: &Path, bytes: &[u8]) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        || bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
 /// The bill's findings (the EOB and GFE documents have none of their own).

@@ -1,20 +1,45 @@
 //! `billstream extract FILE... [--json]`: OCR and line items through the intake graph in
 //! process (no broker, no store), printed as a table or as the JSON of the CLI contract.
+use super::input;
 use anyhow::{anyhow, bail, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use dataflows::intake::{read_files, FileResult, InputFile};
-use schemas::records::{DocumentKind, OcrMethod};
+use schemas::records::{DocumentKind, OcrMethod, OcrResult};
 use std::path::PathBuf;
 use std::sync::Arc;
 use udfs::ocr::Limits;
 
 pub fn run(files: &[PathBuf], kind: Option<DocumentKind>, threads: usize, json: bool) -> Result<()> {
+    // JSON line items are taken as they are; documents (PDF, image, pasted text) go through
+    // the intake graph. Results keep the order the files were named in.
+    let mut slots: Vec<Option<FileResult>> = Vec::new();
     let mut inputs = Vec::new();
+    let mut at = Vec::new();
     for f in files {
-        let bytes = std::fs::read(f).map_err(|e| anyhow!("{}: {e}", f.display()))?;
-        inputs.push(InputFile { name: f.display().to_string(), bytes: Arc::new(bytes), kind });
+        let input = input::read(f)?;
+        if input.is_json() {
+            let ex = input.json_items(kind.unwrap_or(DocumentKind::Bill))?;
+            let ocr = OcrResult {
+                doc_id: String::new(),
+                kind: ex.kind,
+                uploaded_at: 0,
+                method: OcrMethod::TextLayer,
+                pages: vec![],
+            };
+            slots.push(Some(FileResult { name: input.name, result: Ok((ocr, ex)) }));
+        } else {
+            at.push(slots.len());
+            slots.push(None);
+            inputs.push(InputFile { name: input.name, bytes: Arc::new(input.bytes), kind });
+        }
     }
-    let results = read_files(inputs, threads, Limits::default()).map_err(|e| anyhow!(e))?;
+    if !inputs.is_empty() {
+        let read = read_files(inputs, threads, Limits::default()).map_err(|e| anyhow!(e))?;
+        for (i, r) in at.into_iter().zip(read) {
+            slots[i] = Some(r);
+        }
+    }
+    let results: Vec<FileResult> = slots.into_iter().flatten().collect();
     let failed = results.iter().filter(|r| r.result.is_err()).count();
     if json {
         let docs: Vec<serde_json::Value> = results.iter().map(to_json).collect();
@@ -25,10 +50,13 @@ pub fn run(files: &[PathBuf], kind: Option<DocumentKind>, threads: usize, json: 
             print_table(r);
         }
     }
-    if failed > 0 {
-        bail!("{failed} of {} files could not be read", results.len());
+    match (failed, results.as_slice()) {
+        (0, _) => Ok(()),
+        (1, [one]) => {
+            Err(anyhow!("{}: {}", one.name, one.result.as_ref().err().map(String::as_str).unwrap_or_default()))
+        }
+        _ => bail!("{failed} of {} files could not be read (each is named above)", results.len()),
     }
-    Ok(())
 }
 
 /// The `--json` shape of DESIGN.md's CLI contract (money as decimal strings).
@@ -39,11 +67,20 @@ pub fn to_json(r: &FileResult) -> serde_json::Value {
             "source": r.name,
             "kind": ex.kind,
             "pages": ocr.pages.len(),
-            "method": match ocr.method { OcrMethod::TextLayer => "text", OcrMethod::Ocr => "ocr" },
+            "method": method(ocr),
             "lines": ex.lines,
             "totals": ex.totals,
             "warnings": ex.warnings,
         }),
+    }
+}
+
+/// How a document was read; JSON line items have no pages.
+fn method(ocr: &OcrResult) -> &'static str {
+    match ocr.method {
+        _ if ocr.pages.is_empty() => "json",
+        OcrMethod::TextLayer => "text",
+        OcrMethod::Ocr => "ocr",
     }
 }
 
@@ -55,9 +92,10 @@ fn print_table(r: &FileResult) {
         }
         Ok(v) => v,
     };
-    let method = match ocr.method {
-        OcrMethod::TextLayer => "text layer",
-        OcrMethod::Ocr => "OCR",
+    let method = match method(ocr) {
+        "json" => "JSON line items",
+        "text" => "text layer",
+        _ => "OCR",
     };
     println!("{} — {} page(s), read by {method}, {} line(s)", r.name, ocr.pages.len(), ex.lines.len());
     let mut t = Table::new();

@@ -104,7 +104,7 @@ pub async fn run(mut cfg: Config) -> Result<()> {
 /// `reference.prices`, through the same path as `billstream ingest`; PFS for the configured
 /// locality only (the demo's; every locality is ~4M prices).
 fn load_demo_reference(cfg: &Config) -> Result<()> {
-    let dir = &cfg.findings.reference_dir;
+    let dir = &crate::shipped::reference_dir(&cfg.findings.reference_dir)?;
     let Ok(entries) = std::fs::read_dir(dir) else {
         eprintln!(
             "no reference files at {} (findings.reference_dir): findings will use the lab panels only",

@@ -11,6 +11,8 @@ pub enum CodeSystem {
     Hcpcs,
     Rev,
     Ndc,
+    /// Only the hospital's charge-master item number: no CPT/HCPCS code was printed.
+    Cdm,
     Unknown,
 }
 
@@ -21,6 +23,7 @@ impl CodeSystem {
             Self::Hcpcs => "HCPCS",
             Self::Rev => "REV",
             Self::Ndc => "NDC",
+            Self::Cdm => "CDM",
             Self::Unknown => "UNKNOWN",
         }
     }
@@ -70,6 +73,14 @@ pub fn ndc11(code: &str) -> Option<String> {
     })
 }
 
+/// A charge-master (CDM) item number as statements print it in a code column: seven to twelve
+/// digits, which no CPT, HCPCS or revenue code has (an 11-digit number is read as an NDC only
+/// when printed with its dashes or in an NDC column).
+pub fn is_cdm_number(code: &str) -> bool {
+    let c = code.trim();
+    (7..=12).contains(&c.len()) && digits(c)
+}
+
 /// A two-character modifier (letters or digits): 25, 59, XU, LT, TC, 26 ...
 pub fn is_modifier(m: &str) -> bool {
     m.len() == 2 && m.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
@@ -95,6 +106,15 @@ mod tests {
         assert_eq!(classify("9921"), CodeSystem::Unknown);
         assert_eq!(classify("J188"), CodeSystem::Unknown);
         assert_eq!(classify("99213-25"), CodeSystem::Unknown);
+    }
+
+    #[test]
+    fn charge_master_numbers() {
+        assert!(is_cdm_number("2500000004"));
+        assert!(is_cdm_number("74000040"));
+        assert!(!is_cdm_number("80053"), "a CPT code");
+        assert!(!is_cdm_number("070486"), "a CPT code printed with a leading zero");
+        assert!(!is_cdm_number("0250"));
     }
 
     #[test]

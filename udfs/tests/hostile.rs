@@ -10,9 +10,16 @@ fn zero_bytes() {
 
 #[test]
 fn wrong_type() {
-    let err = prepare(b"Dear patient, this is not a bill image", &Limits::default()).unwrap_err();
+    let err = prepare(b"PK\x03\x04\x14\x00\x06\x00 a zip archive", &Limits::default()).unwrap_err();
     assert!(matches!(err, OcrError::Unsupported(_)), "{err}");
     assert!(err.to_string().contains("upload a PDF, PNG, JPEG or TIFF"));
+}
+
+#[test]
+fn plain_text_is_a_pasted_bill() {
+    let ok =
+        prepare(b"Dear patient, this is your statement.\n03/14/2026  99213  $250.00\n", &Limits::default()).unwrap();
+    assert!(matches!(ok, udfs::ocr::Prepared::Text(p) if p.len() == 1 && p[0].words.len() == 8));
 }
 
 #[test]

@@ -235,6 +235,7 @@ mod tests {
             code: Some("99213".into()),
             code_system: "CPT".into(),
             revenue_code: None,
+            cdm_code: None,
             modifiers: vec![],
             description: "Office visit".into(),
             units: 1,

@@ -188,6 +188,7 @@ mod tests {
             code: Some(code.into()),
             code_system: "CPT".into(),
             revenue_code: None,
+            cdm_code: None,
             modifiers: vec![],
             description: String::new(),
             units,

@@ -4,6 +4,7 @@
 pub mod graph;
 pub mod lines;
 pub mod oneshot;
+pub mod paddle;
 pub mod runtime;
 
 pub use graph::{DocTask, Fetch, OcrOutcome};

@@ -11,7 +11,7 @@ fn digitize(s: &str) -> String {
         .map(|c| match c {
             'O' | 'o' | 'D' | 'Q' => '0',
             'l' | 'I' | '|' | 'i' | '!' => '1',
-            'S' | 's' => '5',
+            'S' | 's' | '§' => '5',
             'B' => '8',
             'Z' | 'z' => '2',
             'G' => '6',
@@ -210,6 +210,13 @@ fn repair_code(raw: &str) -> String {
         }
     }
     raw.to_string()
+}
+
+/// A charge-master number cell: hospitals use digits ("74000040") or letters and digits
+/// ("HBG1004"); one token, kept as printed.
+pub fn cdm(text: &str) -> Option<String> {
+    let t = text.split_whitespace().next()?.trim_matches(|c: char| !c.is_alphanumeric());
+    (t.len() >= 4 && t.chars().any(|c| c.is_ascii_digit())).then(|| t.to_uppercase())
 }
 
 pub fn modifiers(text: &str) -> Vec<String> {

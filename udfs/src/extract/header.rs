@@ -1,6 +1,6 @@
 //! Table headers in the words bills really use. A header row is one where most words belong to
 //! known column labels, naming at least three columns including an amount.
-use super::rows::Row;
+use super::rows::{Row, Word};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Field {
@@ -15,10 +15,60 @@ pub enum Field {
     Allowed,
     PlanPaid,
     PatientResp,
+    /// The hospital's charge-master number ("CDM Code").
+    Cdm,
+    /// The revenue code's own name ("Revenue Code Description"): a heading of the charge, not
+    /// its description.
+    RevDesc,
+    /// Payments and adjustments posted to the account ("Payment/Adjustments", "Insurance
+    /// Pmts/Adjs"): amounts there are not charges.
+    Payments,
+    /// The running or patient balance of a statement table.
+    Balance,
+    /// A payer's adjudication columns (allowed/reimbursed, group and reason codes, remarks): the
+    /// table is a remittance printed with the bill, not its charges.
+    Remit,
 }
 
 /// Labels per field, lower case, longest first where one is a prefix of another.
 const LABELS: &[(Field, &str)] = &[
+    // Statement columns next to the charges: payments, adjustments and balances.
+    (Field::Payments, "insurance pmts/adjs"),
+    (Field::Payments, "patient pmts/adjs"),
+    (Field::Payments, "payments/adjustments"),
+    (Field::Payments, "payment/adjustments"),
+    (Field::Payments, "payments/adjs"),
+    (Field::Payments, "pmts/adjs"),
+    (Field::Payments, "payment/"),
+    (Field::Balance, "patient balance"),
+    (Field::Balance, "account balance"),
+    (Field::Balance, "balance"),
+    (Field::Remit, "allow/reim"),
+    (Field::Remit, "remark codes"),
+    (Field::Remit, "remark code"),
+    (Field::Remit, "reason codes"),
+    (Field::Remit, "apc/hipps"),
+    (Field::Remit, "rsn"),
+    (Field::Remit, "reim"),
+    (Field::Cdm, "cdm code"),
+    (Field::Cdm, "cdm number"),
+    (Field::Cdm, "charge code"),
+    (Field::Cdm, "cdm"),
+    (Field::RevDesc, "revenue code description"),
+    (Field::RevDesc, "rev code description"),
+    (Field::RevDesc, "revenue description"),
+    (Field::Desc, "charge description"),
+    (Field::Date, "svc dt"),
+    (Field::Date, "srv date"),
+    (Field::Date, "serv date"),
+    (Field::Date, "post date"),
+    (Field::Rev, "rev cd"),
+    (Field::Code, "cpt cd"),
+    (Field::Code, "cpt(r)/hcpcs code"),
+    (Field::Code, "cpt(r)/hcpcs"),
+    (Field::Code, "cpt®/hcpcs"),
+    (Field::Code, "cpt/hcps"),
+    (Field::Code, "hcps"),
     (Field::PatientResp, "patient responsibility"),
     (Field::PatientResp, "your responsibility"),
     (Field::PatientResp, "amount you owe"),
@@ -127,7 +177,9 @@ pub fn header(row: &Row, unit: f32) -> Option<Vec<Column>> {
             // A speck may stick to its front ("~—SPlanPaid").
             let compact = label.replace(' ', "");
             let w = &words[i];
-            if label.contains(' ') && (*w == compact || (w.ends_with(&compact) && w.len() <= compact.len() + 2)) {
+            if label.contains(' ')
+                && (*w == compact || *w == *label || (w.ends_with(&compact) && w.len() <= compact.len() + 2))
+            {
                 matched = Some((*field, 1));
                 break;
             }
@@ -150,6 +202,9 @@ pub fn header(row: &Row, unit: f32) -> Option<Vec<Column>> {
                 .find(|(_, l)| !l.contains(' ') && l.len() >= 5 && within_one_edit(&words[i], l))
                 .map(|(f, _)| (*f, 1));
         }
+        if matched.is_none() && (words[i].starts_with("cpt") && words[i].contains("hcpcs")) {
+            matched = Some((Field::Code, 1));
+        }
         match matched {
             Some((field, n)) => {
                 let (x0, x1) = (row.words[i].x0, row.words[i + n - 1].x1);
@@ -171,7 +226,8 @@ pub fn header(row: &Row, unit: f32) -> Option<Vec<Column>> {
             None => i += 1,
         }
     }
-    let has_amount = cols.iter().any(|c| c.field == Field::Charge);
+    // A price column without an amount column (price x quantity is the charge) names the amount.
+    let has_amount = cols.iter().any(|c| matches!(c.field, Field::Charge | Field::UnitPrice));
     // Specks read as digits or marks are not words of the header.
     // So are smudges read as words with low confidence ("Meco ioe," between two labels).
     let wordy = words
@@ -248,4 +304,33 @@ mod header_tests {
         let fields: Vec<Field> = cols.iter().map(|c| c.field).collect();
         assert_eq!(&fields[..3], &[Field::Date, Field::Rev, Field::Code], "{fields:?}");
     }
+}
+
+/// A header printed over two or three lines ("Insurance / Pmts/Adjs", "Rev / Code"): the rows
+/// just below a header whose words are all labels-like text (no digits) and each sit under a
+/// word of the row above join that word, so "Patient" over "Balance" is one label. Returns the
+/// merged row and how many rows below were taken.
+pub fn stacked_header(rows: &[Row], at: usize, unit: f32) -> (Row, usize) {
+    let mut merged = rows[at].clone();
+    let mut taken = 0;
+    while let Some(next) = rows.get(at + 1 + taken) {
+        let close = next.y - merged.y < unit * (1.9 + 1.2 * taken as f32) && next.page == merged.page;
+        let textual = next.words.iter().all(|w| !w.text.chars().any(|c| c.is_ascii_digit()));
+        let under =
+            |above: &[Word], w: &Word| above.iter().position(|a| w.x0 < a.x1 + unit * 0.5 && w.x1 > a.x0 - unit * 0.5);
+        if !close || !textual || next.words.iter().any(|w| under(&merged.words, w).is_none()) {
+            break;
+        }
+        for w in &next.words {
+            let Some(i) = under(&merged.words, w) else { continue };
+            let a = &mut merged.words[i];
+            let sep = if a.text.ends_with('/') { "" } else { " " };
+            a.text = format!("{}{sep}{}", a.text, w.text);
+            a.x0 = a.x0.min(w.x0);
+            a.x1 = a.x1.max(w.x1);
+            a.conf = a.conf.min(w.conf);
+        }
+        taken += 1;
+    }
+    (merged, taken)
 }

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 mod fields;
 mod header;
+pub mod items;
+pub mod pasted;
 mod rows;
 pub mod score;
 mod table;
@@ -24,6 +26,9 @@ pub struct Line {
     pub code: Option<String>,
     pub code_system: CodeSystem,
     pub revenue_code: Option<String>,
+    /// The hospital's charge-master item number, in its own field: never a CPT/HCPCS code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cdm_code: Option<String>,
     pub modifiers: Vec<String>,
     pub description: String,
     pub units: i32,

@@ -13,10 +13,12 @@ pub struct Score {
     pub totals_ok: bool,
 }
 
-type Key = (Option<String>, Option<String>, i32, Decimal);
+pub type Key = (Option<String>, Option<String>, i32, Decimal);
 
-fn key(l: &Line) -> Key {
-    (l.service_date.clone(), l.code.clone(), l.units, l.charge.normalize())
+/// What must match: date, the code (the charge-master number where no code is printed), units
+/// and charge.
+pub fn key(l: &Line) -> Key {
+    (l.service_date.clone(), l.code.clone().or_else(|| l.cdm_code.clone()), l.units, l.charge.normalize())
 }
 
 pub fn score(pred: &Extraction, truth: &Extraction) -> Score {

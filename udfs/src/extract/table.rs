@@ -3,10 +3,10 @@
 //! with only description words just below a line continues its description, and labelled amount
 //! rows ("Total Charges", "Payments", "Balance Due") fill the totals block.
 use super::fields;
-use super::header::{header, Column, Field};
+use super::header::{header, stacked_header, Column, Field};
 use super::rows::{cells, rows, unit, Row, Word};
 use super::{Extraction, Line, Totals, REVIEW_THRESHOLD};
-use crate::codes::{classify, CodeSystem};
+use crate::codes::{classify, is_cdm_number, CodeSystem};
 use rust_decimal::Decimal;
 use schemas::records::{DocumentKind, OcrPage};
 use std::collections::BTreeMap;
@@ -78,106 +78,11 @@ struct Open {
 /// kind is read from the table's columns.
 pub fn extract(pages: &[OcrPage], kind: Option<DocumentKind>) -> Extraction {
     let _span = tracing::debug_span!("extract", pages = pages.len()).entered();
-    let mut lines: Vec<Line> = Vec::new();
-    let mut totals = Totals::default();
-    let mut warnings = Vec::new();
-    let mut columns: Option<Vec<Column>> = None;
-    let mut saw_eob_columns = false;
-    let mut saw_estimate = false;
+    let mut st = State::default();
     for page in pages {
-        let u = unit(page);
-        let page_rows = rows(page, u);
-        // A page that repeats the header starts its table there; what is above it (a running
-        // head: "Statement (continued)", the account number) is not in the table.
-        let page_has_header = page_rows.iter().any(|r| header(r, u).is_some());
-        let mut in_table = columns.is_some() && !page_has_header;
-        // No header read anywhere so far (a bold header line OCR could not read): infer the
-        // columns from the first row that looks like a line item, and start the table there.
-        let mut table_from = None;
-        if columns.is_none() && !page_has_header {
-            if let Some((i, cols)) = infer_columns(&page_rows, u) {
-                warnings
-                    .push(format!("page {}: no header row read; columns inferred from the line items", page.page_no));
-                saw_eob_columns |=
-                    cols.iter().any(|c| matches!(c.field, Field::Allowed | Field::PlanPaid | Field::PatientResp));
-                columns = Some(cols);
-                table_from = Some(i);
-            }
-        }
-        let mut open: Option<Open> = None;
-        let mut pitch: Vec<f32> = Vec::new();
-        for (row_index, row) in page_rows.into_iter().enumerate() {
-            if table_from == Some(row_index) {
-                in_table = true;
-            }
-            tracing::trace!(page = row.page, y = row.y, text = %row.text(), "row");
-            let lower = row.text().to_lowercase();
-            saw_estimate |= lower.contains("good faith estimate");
-            if let Some(cols) = header(&row, u) {
-                saw_eob_columns |=
-                    cols.iter().any(|c| matches!(c.field, Field::Allowed | Field::PlanPaid | Field::PatientResp));
-                saw_estimate |= lower.contains("estimat");
-                flush(&mut open, &mut lines);
-                columns = Some(cols);
-                in_table = true;
-                continue;
-            }
-            if let Some(done) = totals_row(&row, columns.as_deref(), u, &mut totals) {
-                if done {
-                    flush(&mut open, &mut lines);
-                    in_table = false;
-                }
-                continue;
-            }
-            let Some(cols) = columns.as_deref() else { continue };
-            if !in_table {
-                continue;
-            }
-            let assigned = assign(&row, cols, u);
-            if tracing::enabled!(tracing::Level::TRACE) {
-                let cells: Vec<(Field, String)> = assigned.iter().map(|(f, ws)| (*f, join(Some(ws)))).collect();
-                tracing::trace!(?cells, "cells");
-            }
-            let only_desc = assigned.keys().all(|f| *f == Field::Desc);
-            if only_desc {
-                if let Some(o) = open.as_mut() {
-                    let limit = typical_pitch(&pitch, u) * 1.3;
-                    if o.page == row.page && row.y - o.y <= limit {
-                        let more = join(assigned.get(&Field::Desc));
-                        o.line.description = format!("{} {}", o.line.description, more).trim().to_string();
-                        o.y = row.y;
-                        continue;
-                    }
-                }
-                continue;
-            }
-            // An amount alone (a page number under the amount column) is not a line item.
-            let described =
-                [Field::Date, Field::Code, Field::Rev, Field::Desc].iter().any(|f| assigned.contains_key(f));
-            if !described {
-                continue;
-            }
-            match parse_line(&assigned, cols, row.page) {
-                Some(line) => {
-                    if let Some(o) = &open {
-                        if o.page == row.page {
-                            pitch.push(row.y - o.y);
-                        }
-                    }
-                    flush(&mut open, &mut lines);
-                    open = Some(Open { line, y: row.y, page: row.page });
-                }
-                None => {
-                    // Words under the amount columns that do not read as an amount: a line we
-                    // cannot trust, kept visible with a warning rather than dropped.
-                    if looks_like_item(&assigned) {
-                        warnings.push(format!("page {}: a row could not be read: {:?}", row.page, row.text()));
-                    }
-                }
-            }
-        }
-        flush(&mut open, &mut lines);
+        read_page(page, &mut st);
     }
+    let State { mut lines, totals, mut warnings, saw_eob_columns, saw_estimate, .. } = st;
     for (i, l) in lines.iter_mut().enumerate() {
         l.line_no = i as u32 + 1;
     }
@@ -189,10 +94,304 @@ pub fn extract(pages: &[OcrPage], kind: Option<DocumentKind>) -> Extraction {
         DocumentKind::Bill
     });
     if lines.is_empty() {
-        warnings.push("no line-item table found (no header row naming the columns)".into());
+        warnings.push("no line items found: no table of charges with a header naming its columns".into());
     }
     check_totals(&lines, &totals, &mut warnings);
     Extraction { kind, lines, totals, warnings }
+}
+
+/// What reading carries from row to row and page to page.
+#[derive(Default)]
+struct State {
+    lines: Vec<Line>,
+    totals: Totals,
+    warnings: Vec<String>,
+    /// The charge table's columns, kept across pages until a new header.
+    columns: Option<Vec<Column>>,
+    saw_eob_columns: bool,
+    saw_estimate: bool,
+    /// The date a statement prints once above a group of lines ("Service Date 08/02/2023",
+    /// "07/01/2020 to 07/01/2020 Visit #123"): lines under the date column without their own
+    /// date take it.
+    heading_date: Option<String>,
+    /// A payer's remittance table was met: its rows are not charges until the next charge header.
+    in_remittance: bool,
+    /// First line after the last totals row.
+    block_start: usize,
+    /// The table was still open at the end of the last page (no totals row closed it): a page
+    /// without a header of its own continues it.
+    table_open: bool,
+    /// Payments or adjustments were posted in the charge table: a bare "Total" after them is
+    /// the balance, not the charges.
+    saw_postings: bool,
+}
+
+fn read_page(page: &OcrPage, st: &mut State) {
+    let u = unit(page);
+    let page_rows = rows(page, u);
+    // A page that repeats the header starts its table there; what is above it (a running
+    // head: "Statement (continued)", the account number) is not in the table.
+    let page_has_header = page_rows.iter().any(|r| header(r, u).is_some());
+    let mut in_table = st.columns.is_some() && st.table_open && !page_has_header && !st.in_remittance;
+    // No header read anywhere so far (a bold header line OCR could not read): infer the
+    // columns from the first rows that look like line items, and start the table there.
+    let mut table_from = None;
+    if st.columns.is_none() && !page_has_header {
+        if let Some((i, cols)) = infer_columns(&page_rows, u) {
+            st.warnings
+                .push(format!("page {}: no header row read; columns inferred from the line items", page.page_no));
+            st.saw_eob_columns |= eob_columns(&cols);
+            st.columns = Some(cols);
+            table_from = Some(i);
+        }
+    }
+    let mut open: Option<Open> = None;
+    let mut pitch: Vec<f32> = Vec::new();
+    // Set when a totals row closed the table on this page: a dated line may reopen it.
+    let mut resumable = false;
+    let mut row_index = 0;
+    while row_index < page_rows.len() {
+        let at = row_index;
+        row_index += 1;
+        if table_from == Some(at) {
+            in_table = true;
+        }
+        let row = &page_rows[at];
+        tracing::trace!(page = row.page, y = row.y, text = %row.text(), "row");
+        let lower = row.text().to_lowercase();
+        st.saw_estimate |= lower.contains("good faith estimate");
+        if let Some(cols) = header(row, u) {
+            let (merged, taken) = stacked_header(&page_rows, at, u);
+            let cols = if taken > 0 { header(&merged, u).unwrap_or(cols) } else { cols };
+            row_index += taken;
+            flush(&mut open, &mut st.lines);
+            if cols.iter().any(|c| c.field == Field::Remit) {
+                // A payer's adjudication (an 835 printed with the statement): its charges were
+                // already read from the bill's own table.
+                st.warnings.push(format!(
+                    "page {}: a remittance table (the payer's adjudication) is not read as charges",
+                    row.page
+                ));
+                st.in_remittance = true;
+                in_table = false;
+                continue;
+            }
+            st.saw_eob_columns |= eob_columns(&cols);
+            st.saw_estimate |= lower.contains("estimat");
+            st.columns = Some(cols);
+            st.in_remittance = false;
+            in_table = true;
+            resumable = false;
+            continue;
+        }
+        if st.in_remittance {
+            continue;
+        }
+        let charges_before = st.totals.total_charges;
+        if let Some(done) = totals_row(row, st.columns.as_deref(), u, st.saw_postings, &mut st.totals) {
+            flush(&mut open, &mut st.lines);
+            add_block_total(st, charges_before);
+            if done {
+                resumable = in_table;
+                in_table = false;
+            }
+            continue;
+        }
+        let Some(cols) = st.columns.as_deref() else {
+            note_heading_date(row, &lower, st);
+            continue;
+        };
+        let assigned = assign(row, cols, u);
+        if tracing::enabled!(tracing::Level::TRACE) {
+            let cells: Vec<(Field, String)> = assigned.iter().map(|(f, ws)| (*f, join(Some(ws)))).collect();
+            tracing::trace!(?cells, "cells");
+        }
+        // A table closed by a totals row goes on when another dated line follows under the
+        // same columns (a statement's second visit or provider block).
+        if !in_table {
+            if !resumable {
+                note_heading_date(row, &lower, st);
+                continue;
+            }
+            let dated = assigned.get(&Field::Date).is_some_and(|ws| ws.iter().any(|w| fields::date(&w.text).is_some()));
+            let charged = assigned.get(&Field::Charge).is_some_and(|ws| fields::money(&join(Some(ws))).is_some());
+            if !(dated && charged) {
+                note_heading_date(row, &lower, st);
+                continue;
+            }
+            in_table = true;
+        }
+        let only_desc = assigned.keys().all(|f| matches!(f, Field::Desc | Field::RevDesc));
+        if only_desc {
+            if let Some(o) = open.as_mut() {
+                let limit = typical_pitch(&pitch, u) * 1.3;
+                if o.page == row.page && row.y - o.y <= limit {
+                    let more = join(assigned.get(&Field::Desc));
+                    o.line.description = format!("{} {}", o.line.description, more).trim().to_string();
+                    o.y = row.y;
+                    continue;
+                }
+            }
+            continue;
+        }
+        // An amount alone (a page number under the amount column) is not a line item.
+        let described = [Field::Date, Field::Code, Field::Rev, Field::Desc, Field::Cdm, Field::RevDesc]
+            .iter()
+            .any(|f| assigned.contains_key(f));
+        if !described {
+            continue;
+        }
+        match parse_line(&assigned, cols, row.page, st.heading_date.as_deref()) {
+            Some(line) if is_transaction(&line) => {
+                // A payment, adjustment or discount posted in the charge table is not a charge.
+                st.saw_postings = true;
+                flush(&mut open, &mut st.lines);
+            }
+            Some(line) if is_posting(&line, cols) => {
+                st.saw_postings = true;
+                flush(&mut open, &mut st.lines);
+                st.warnings.push(format!(
+                    "page {}: a row with no revenue code, procedure code or charge-master number is taken as a posting to the account, not a charge: {:?}",
+                    row.page,
+                    row.text()
+                ));
+            }
+            Some(line) if is_prose(&line) => {
+                flush(&mut open, &mut st.lines);
+            }
+            Some(mut line) => {
+                if line.service_date.is_none() && cols.iter().any(|c| c.field == Field::Date) {
+                    line.service_date.clone_from(&st.heading_date);
+                } else if line.service_date.is_some() {
+                    st.heading_date.clone_from(&line.service_date);
+                }
+                if let Some(o) = &open {
+                    if o.page == row.page {
+                        pitch.push(row.y - o.y);
+                    }
+                }
+                flush(&mut open, &mut st.lines);
+                open = Some(Open { line, y: row.y, page: row.page });
+            }
+            None => {
+                if note_heading_date(row, &lower, st) {
+                    flush(&mut open, &mut st.lines);
+                } else if looks_like_item(&assigned) {
+                    // Words under the amount columns that do not read as an amount: a line we
+                    // cannot trust, kept visible with a warning rather than dropped.
+                    st.warnings.push(format!("page {}: a row could not be read: {:?}", row.page, row.text()));
+                }
+            }
+        }
+    }
+    flush(&mut open, &mut st.lines);
+    st.table_open = in_table;
+}
+
+/// A statement with one block per visit or provider prints "Totals" under each: the block's
+/// total joins the earlier blocks' when the lines since the last total add up to it.
+fn add_block_total(st: &mut State, before: Option<Decimal>) {
+    let (Some(prev), Some(now)) = (before, st.totals.total_charges) else {
+        st.block_start = st.lines.len();
+        return;
+    };
+    let block: Decimal = st.lines[st.block_start.min(st.lines.len())..].iter().map(|l| l.charge).sum();
+    if st.block_start > 0 && st.block_start < st.lines.len() && block == now {
+        st.totals.total_charges = Some(prev + now);
+    }
+    st.block_start = st.lines.len();
+}
+
+fn eob_columns(cols: &[Column]) -> bool {
+    cols.iter().any(|c| matches!(c.field, Field::Allowed | Field::PlanPaid | Field::PatientResp))
+}
+
+/// Dates a statement prints about itself, not about the care.
+const NOT_SERVICE_DATES: &[&str] =
+    &["statement", "due", "birth", "dob", "print", "bill date", "billing date", "pay by", "discharge", "admission"];
+
+/// A row without an amount that prints a date (a visit heading, "Service Date 08/02/2023"):
+/// the date of the lines below it. Returns whether the row was such a heading.
+fn note_heading_date(row: &Row, lower: &str, st: &mut State) -> bool {
+    if NOT_SERVICE_DATES.iter().any(|w| lower.contains(w))
+        || row.words.iter().any(|w| w.text.contains('.') && fields::money(&w.text).is_some())
+    {
+        return false;
+    }
+    let Some(d) = row.words.iter().find_map(|w| fields::date(&w.text)) else { return false };
+    st.heading_date = Some(d);
+    true
+}
+
+/// A hospital statement's charges carry revenue codes: in a table with that column, a dated
+/// amount with no revenue code, procedure code or charge-master number (its description hidden
+/// or unread) is a posting (a payment variance, an adjustment), not a charge.
+fn is_posting(line: &Line, cols: &[Column]) -> bool {
+    cols.iter().any(|c| c.field == Field::Rev)
+        && line.revenue_code.is_none()
+        && line.code.is_none()
+        && line.cdm_code.is_none()
+        && line.description.chars().filter(|c| c.is_alphabetic()).count() < 3
+}
+
+/// Function words of running text: a sentence that happens to sit over the amount column
+/// ("... Monday through Friday, 8:30 a.m.") is not a line item.
+const PROSE_WORDS: &[&str] = &[
+    "the", "to", "for", "at", "of", "and", "through", "you", "your", "please", "our", "by", "with", "or", "if", "is",
+    "are", "will", "may", "from", "this",
+];
+
+fn is_prose(line: &Line) -> bool {
+    if line.code.is_some() || line.revenue_code.is_some() || line.cdm_code.is_some() {
+        return false;
+    }
+    let words: Vec<String> = line
+        .description
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_string())
+        .collect();
+    let function = words.iter().filter(|w| PROSE_WORDS.contains(&w.as_str())).count();
+    function >= 2 || (line.description.contains(':') && words.len() >= 4)
+}
+
+/// Words of the account's transactions rather than its charges.
+const TRANSACTION_WORDS: &[&str] = &[
+    "payment",
+    "pymt",
+    "pmt",
+    "adjustment",
+    "adj",
+    "allowance",
+    "contractual",
+    "discount",
+    "write",
+    "refund",
+    "variance",
+    "transfer",
+    "credit",
+    "returned",
+    "nsf",
+    "copay received",
+    "deposit",
+];
+
+/// A row of the charge table that is not a charge: a subtotal under a revenue-code heading
+/// ("Total 0250 Pharmacy"), or money moving on the account (an insurance payment, a contractual
+/// allowance, a discount) — no procedure or revenue code, and said in words or by a negative
+/// amount.
+fn is_transaction(line: &Line) -> bool {
+    let d = line.description.to_lowercase();
+    let first = d.split_whitespace().next().unwrap_or_default();
+    if line.code.is_none() && matches!(first, "total" | "totals" | "subtotal" | "sub-total" | "sub") {
+        return true;
+    }
+    if line.code.is_some() || line.revenue_code.is_some() || line.cdm_code.is_some() {
+        return false;
+    }
+    let worded = d
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| TRANSACTION_WORDS.iter().any(|t| w == *t || (t.len() > 4 && w.starts_with(t))));
+    worded || line.charge.is_sign_negative()
 }
 
 /// Columns from a line item's own cells when no header was read: a date, a revenue code, a
@@ -202,35 +401,21 @@ pub fn extract(pages: &[OcrPage], kind: Option<DocumentKind>) -> Extraction {
 /// allowed, plan paid, patient share).
 fn infer_columns(rows: &[Row], unit: f32) -> Option<(usize, Vec<Column>)> {
     for (i, row) in rows.iter().enumerate() {
-        let mut cols: Vec<Column> = Vec::new();
-        let mut amounts: Vec<(f32, f32)> = Vec::new();
-        for (a, b) in cells(row, unit * CELL_GAP) {
-            let text: String = row.words[a..=b].iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
-            let (x0, x1) = (row.words[a].x0, row.words[b].x1);
-            let field = if fields::date(&text).is_some() {
-                Some(Field::Date)
-            } else if fields::revenue(&text).is_some() {
-                Some(Field::Rev)
-            } else if matches!(fields::code(&text).1, CodeSystem::Cpt | CodeSystem::Hcpcs) {
-                Some(Field::Code)
-            } else if text.contains('.') && fields::money(&text).is_some() {
-                amounts.push((x0, x1));
-                None
-            } else if text.len() <= 3 && fields::units(&text).is_some() {
-                Some(Field::Units)
-            } else if text.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 3 {
-                Some(Field::Desc)
-            } else {
-                None
-            };
-            if let Some(f) = field {
-                if !cols.iter().any(|c| c.field == f) {
-                    cols.push(Column { field: f, x0, x1, words: 1 });
-                }
-            }
-        }
+        let (mut cols, amounts) = row_shape(row, unit);
         let keyed = cols.iter().any(|c| matches!(c.field, Field::Date | Field::Code));
         if !keyed || amounts.is_empty() || amounts.len() == 3 || amounts.len() > 4 {
+            continue;
+        }
+        // One row of that shape is not a table (an address with a ZIP code that reads as a
+        // CPT code beside an amount due): another keyed row with its last amount under the
+        // same right edge within the next few rows confirms it.
+        let charge_x1 = amounts[amounts.len() - 1].1;
+        let confirmed = rows[i + 1..].iter().take(4).any(|r| {
+            let (c, a) = row_shape(r, unit);
+            c.iter().any(|c| matches!(c.field, Field::Date | Field::Code))
+                && a.last().is_some_and(|(_, x1)| (x1 - charge_x1).abs() < unit * 1.5)
+        });
+        if !confirmed {
             continue;
         }
         let names: &[Field] = match amounts.len() {
@@ -245,6 +430,38 @@ fn infer_columns(rows: &[Row], unit: f32) -> Option<(usize, Vec<Column>)> {
         return Some((i, cols));
     }
     None
+}
+
+/// The columns a row's cells suggest by their shapes, and the spans of its amounts.
+fn row_shape(row: &Row, unit: f32) -> (Vec<Column>, Vec<(f32, f32)>) {
+    let mut cols: Vec<Column> = Vec::new();
+    let mut amounts: Vec<(f32, f32)> = Vec::new();
+    for (a, b) in cells(row, unit * CELL_GAP) {
+        let text: String = row.words[a..=b].iter().map(|w| w.text.as_str()).collect::<Vec<_>>().join(" ");
+        let (x0, x1) = (row.words[a].x0, row.words[b].x1);
+        let field = if fields::date(&text).is_some() {
+            Some(Field::Date)
+        } else if fields::revenue(&text).is_some() {
+            Some(Field::Rev)
+        } else if matches!(fields::code(&text).1, CodeSystem::Cpt | CodeSystem::Hcpcs) {
+            Some(Field::Code)
+        } else if text.contains('.') && fields::money(&text).is_some() {
+            amounts.push((x0, x1));
+            None
+        } else if text.len() <= 3 && fields::units(&text).is_some() {
+            Some(Field::Units)
+        } else if text.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 3 {
+            Some(Field::Desc)
+        } else {
+            None
+        };
+        if let Some(f) = field {
+            if !cols.iter().any(|c| c.field == f) {
+                cols.push(Column { field: f, x0, x1, words: 1 });
+            }
+        }
+    }
+    (cols, amounts)
 }
 
 fn flush(open: &mut Option<Open>, lines: &mut Vec<Line>) {
@@ -326,13 +543,13 @@ fn assign<'a>(row: &'a Row, cols: &[Column], unit: f32) -> BTreeMap<Field, Vec<&
 /// Digits under at least two of the numeric columns: a line item we failed to read, rather than
 /// a page heading that happens to sit over the table's columns.
 fn looks_like_item(assigned: &BTreeMap<Field, Vec<&Word>>) -> bool {
-    let numeric = [Field::Date, Field::Code, Field::Rev, Field::Units, Field::UnitPrice, Field::Charge];
+    let numeric = [Field::Date, Field::Code, Field::Rev, Field::Cdm, Field::Units, Field::UnitPrice, Field::Charge];
     let has_digit =
         |f: &Field| assigned.get(f).is_some_and(|ws| ws.iter().any(|w| w.text.chars().any(|c| c.is_ascii_digit())));
     numeric.iter().filter(|f| has_digit(f)).count() >= 2
 }
 
-fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Option<Line> {
+fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32, heading_date: Option<&str>) -> Option<Line> {
     let has = |f: Field| cols.iter().any(|c| c.field == f);
     // No date label read (a damaged "DOS"), yet the row starts with a date: it is the service
     // date, taken out of whichever cell it fell into.
@@ -354,14 +571,28 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
     }
     let a = &owned;
     let text = |f: Field| join(a.get(&f));
-    let read_charge = fields::money(&text(Field::Charge));
+    // A price column and no amount column: the price times the quantity is the charge.
+    let price_only = !has(Field::Charge);
+    let read_charge = if price_only {
+        let price = fields::money(&text(Field::UnitPrice));
+        let qty = if a.contains_key(&Field::Units) { fields::units(&text(Field::Units)) } else { Some(1) };
+        price.zip(qty).map(|(p, q)| p * Decimal::from(q))
+    } else {
+        fields::money(&text(Field::Charge))
+    };
     let mut conf = [Field::Date, Field::Code, Field::Rev, Field::Units, Field::UnitPrice, Field::Charge]
         .iter()
         .map(|f| min_conf(a.get(f)))
         .fold(1.0f32, f32::min);
     let mut checks_failed = false;
-    let service_date = found_date.or_else(|| fields::date(&text(Field::Date)));
-    if has(Field::Date) && service_date.is_none() {
+    let date_text = text(Field::Date);
+    let service_date = found_date.or_else(|| fields::date(&date_text));
+    // Letters only under the date label: the description starting left of its label.
+    let date_is_words =
+        !date_text.chars().any(|c| c.is_ascii_digit()) && date_text.chars().filter(|c| c.is_alphabetic()).count() >= 3;
+    // An empty date cell under a date printed once for the group is that date (the caller fills it in).
+    let date_missing = service_date.is_none() && (date_is_words || date_text.is_empty()) && heading_date.is_none();
+    if has(Field::Date) && service_date.is_none() && (date_missing || !(date_is_words || date_text.is_empty())) {
         checks_failed = true;
     }
     let revenue_code = fields::revenue(&text(Field::Rev));
@@ -374,7 +605,19 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
     let wordy = code_text.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 4
         && code_text.split_whitespace().next().is_some_and(|w| !w.chars().any(|c| c.is_ascii_digit()));
     let mut description = text(Field::Desc);
-    let (code, mut code_system, mut modifiers) = if a.contains_key(&Field::Code) && !wordy {
+    if date_is_words {
+        description = format!("{date_text} {description}").trim().to_string();
+    }
+    // A charge-master number in the code column (statements print one there when the item has
+    // no CPT/HCPCS code) or in its own column: kept apart, never read as a code.
+    let mut cdm_code = fields::cdm(&text(Field::Cdm));
+    let code_is_cdm = code_text.split_whitespace().next().is_some_and(is_cdm_number);
+    if code_is_cdm {
+        cdm_code = code_text.split_whitespace().next().map(str::to_string);
+    }
+    let (code, mut code_system, mut modifiers) = if code_is_cdm {
+        (None, CodeSystem::Cdm, vec![])
+    } else if a.contains_key(&Field::Code) && !wordy {
         fields::code(&code_text)
     } else {
         if wordy {
@@ -410,7 +653,9 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
         }
         other => other,
     };
-    if code.is_none() && revenue_code.is_some() {
+    if code.is_none() && cdm_code.is_some() {
+        code_system = CodeSystem::Cdm;
+    } else if code.is_none() && revenue_code.is_some() {
         code_system = CodeSystem::Rev;
     }
     modifiers.extend(fields::modifiers(&text(Field::Mod)));
@@ -432,7 +677,7 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
     }
     // Bills print cents: an amount read without its decimal point ("200153" for 200.18) that
     // quantity x price contradicts is replaced by that product, flagged.
-    let cents_lost = !text(Field::Charge).contains(['.', ',']);
+    let cents_lost = !price_only && !text(Field::Charge).contains(['.', ',']);
     // The decimal point itself read as a digit ("931787" for 931.87), often in both the price
     // and the amount of a one-unit line: taken when the repaired amounts agree with the
     // quantity (flagged, as every repair is).
@@ -520,6 +765,7 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
         code,
         code_system,
         revenue_code,
+        cdm_code,
         modifiers,
         description,
         units,
@@ -535,7 +781,13 @@ fn parse_line(a: &BTreeMap<Field, Vec<&Word>>, cols: &[Column], page: u32) -> Op
 
 /// A labelled totals row: records its amount and returns whether it ends the table (`None`
 /// when the row is not a totals row).
-fn totals_row(row: &Row, cols: Option<&[Column]>, unit: f32, totals: &mut Totals) -> Option<bool> {
+fn totals_row(
+    row: &Row,
+    cols: Option<&[Column]>,
+    unit: f32,
+    after_postings: bool,
+    totals: &mut Totals,
+) -> Option<bool> {
     let label: Vec<String> = row
         .words
         .iter()
@@ -554,9 +806,14 @@ fn totals_row(row: &Row, cols: Option<&[Column]>, unit: f32, totals: &mut Totals
     }
     // OCR may also drop the space inside a label ("TOTALCHARGES").
     let compact = label.replace(' ', "");
-    let (kind, _) = TOTAL_LABELS.iter().find(|(_, l)| {
+    let (kind, found) = TOTAL_LABELS.iter().find(|(_, l)| {
         label.contains(&format!(" {l} ")) || (l.contains(' ') && compact.contains(&l.replace(' ', "")))
     })?;
+    // A bare "Total" under the payments posted in the same column is what is left to pay.
+    let kind = match (kind, *found, label.trim()) {
+        (TotalKind::Charges, "total" | "totals", "total" | "totals") if after_postings => &TotalKind::Balance,
+        _ => kind,
+    };
     // Amounts word by word; a sign or dollar printed apart ("$ 12.00", "- 12.00") joins its number.
     let mut amounts: Vec<(Decimal, &Word)> = Vec::new();
     let mut i = 0;

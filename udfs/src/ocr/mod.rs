@@ -49,7 +49,7 @@ pub enum OcrError {
     Empty,
     #[error("document is {size} bytes, over the {limit}-byte limit")]
     TooLarge { size: usize, limit: usize },
-    #[error("unsupported document type {0}: upload a PDF, PNG, JPEG or TIFF")]
+    #[error("unsupported document type {0}: upload a PDF, PNG, JPEG or TIFF, or paste the bill as text")]
     Unsupported(String),
     #[error("document has {pages} pages, over the {limit}-page limit")]
     TooManyPages { pages: usize, limit: usize },

@@ -34,7 +34,16 @@ pub fn read_pdf(bytes: &[u8], limits: &Limits) -> Result<PdfRead, OcrError> {
     }
     check_inflated_size(&doc, limits.max_inflated_bytes)?;
     let native_dpi = page_ids.values().map(|id| native_dpi(&doc, *id)).collect();
-    Ok(PdfRead { pages, text: text_layer(&doc)?, native_dpi })
+    let text = match text_layer(&doc) {
+        Ok(text) => text,
+        // The in-process reader maps fonts itself and gives up on some (a core font with its
+        // own encoding, as a statement generator writes them): poppler reads those.
+        Err(e) => {
+            tracing::debug!(error = %e, "text layer: reading it with poppler instead");
+            super::raster::poppler_text_layer(bytes, pages, limits)?
+        }
+    };
+    Ok(PdfRead { pages, text, native_dpi })
 }
 
 fn load(bytes: &[u8]) -> Result<Document, OcrError> {

@@ -19,11 +19,13 @@ pub struct Steps {
     pub upscale: bool,
     pub flatten: bool,
     pub deskew: bool,
+    /// Table rules and redaction boxes erased (see `erase_rules`).
+    pub rules: bool,
 }
 
 impl Default for Steps {
     fn default() -> Self {
-        Self { dewarp: true, upscale: true, flatten: true, deskew: true }
+        Self { dewarp: true, upscale: true, flatten: true, deskew: true, rules: false }
     }
 }
 
@@ -58,6 +60,9 @@ pub fn prepare_with(img: &GrayImage, steps: Steps) -> PreparedImage {
     };
     if steps.flatten {
         flatten_background(&mut img);
+    }
+    if steps.rules {
+        erase_rules(&mut img);
     }
     let skew = if steps.deskew { deskew_angle(&img) } else { 0.0 };
     PreparedImage { img, scale, skew }
@@ -163,6 +168,95 @@ pub fn dewarp_page(img: &GrayImage) -> Option<GrayImage> {
         &mut out,
     );
     Some(out)
+}
+
+/// Boxed tables and redacted statements put long dark runs beside the text: a rule touching a
+/// cell's digits was read as part of them ("1" as "1:", "0250|Pharmacy"), a redaction box
+/// beside a column made tesseract drop the row. Runs longer than a twentieth of the page width
+/// (horizontal) or a fortieth of its height (vertical) are no glyph of bill text at any
+/// resolution pages are read at: their thin parts (rules, at most `THICK` pixels across) are
+/// painted white, and so are rows of solid black (redaction boxes). A dark band with light text
+/// in it (a coloured table header) has light pixels in its text rows and is left readable.
+fn erase_rules(img: &mut GrayImage) {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    if w < 200 || h < 200 {
+        return;
+    }
+    let thick = (h / 300).max(3);
+    let raw = img.as_raw();
+    // A line of pixels: (first index, stride, length).
+    let rows: Vec<Line> = (0..h).map(|y| (y * w, 1, w)).collect();
+    let cols: Vec<Line> = (0..w).map(|x| (x, w, h)).collect();
+    // How far each dark pixel's darkness extends across the run direction (u16: pages are
+    // bounded by the pixel limit, far below 65535 pixels on a side).
+    let across_rows = run_lengths(&cols, raw);
+    let across_cols = run_lengths(&rows, raw);
+    let mut erase = vec![false; w * h];
+    for line in &rows {
+        mark_runs(*line, raw, w / 20, |i| across_rows[i] as usize <= thick, &mut erase);
+    }
+    for line in &cols {
+        mark_runs(*line, raw, h / 40, |i| across_cols[i] as usize <= thick, &mut erase);
+    }
+    for (p, e) in img.iter_mut().zip(&erase) {
+        if *e {
+            *p = 255;
+        }
+    }
+}
+
+const DARK: u8 = 110;
+
+type Line = (usize, usize, usize);
+
+/// For every pixel, the length of the unbroken dark run along `lines` it belongs to (0 if light).
+fn run_lengths(lines: &[Line], raw: &[u8]) -> Vec<u16> {
+    let mut out = vec![0u16; raw.len()];
+    for &(at, stride, len) in lines {
+        let mut start = 0;
+        for k in 0..=len {
+            if k < len && raw[at + k * stride] < DARK {
+                continue;
+            }
+            let n = (k - start).min(u16::MAX as usize) as u16;
+            (start..k).for_each(|j| out[at + j * stride] = n);
+            start = k + 1;
+        }
+    }
+    out
+}
+
+/// Marks the pixels of every run along `line` at least `min` long: the thin ones, or all of a
+/// solid run (no light pixel in it). A scanned rule is broken by specks of paper and dotted by
+/// the scanner: gaps of a few pixels do not end a run, but the run must be mostly dark.
+fn mark_runs((at, stride, len): Line, raw: &[u8], min: usize, thin: impl Fn(usize) -> bool, erase: &mut [bool]) {
+    const GAP: usize = 4;
+    let (mut first, mut last) = (0usize, 0usize);
+    let mut dark: Vec<usize> = Vec::new();
+    let mut close = |dark: &mut Vec<usize>, first: usize, last: usize| {
+        let len = last - first + 1;
+        if len >= min && dark.len() * 10 >= len * 7 {
+            let solid = dark.len() == len;
+            dark.iter().filter(|&&i| solid || thin(i)).for_each(|&i| erase[i] = true);
+        }
+        dark.clear();
+    };
+    for (pos, i) in (0..len).map(|k| (k, at + k * stride)) {
+        if raw[i] >= DARK {
+            if !dark.is_empty() && pos - last > GAP {
+                close(&mut dark, first, last);
+            }
+            continue;
+        }
+        if dark.is_empty() {
+            first = pos;
+        }
+        dark.push(i);
+        last = pos;
+    }
+    if !dark.is_empty() {
+        close(&mut dark, first, last);
+    }
 }
 
 /// Divides out the background (paper colour, shadow gradients), estimated as the local maximum

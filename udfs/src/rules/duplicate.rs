@@ -21,6 +21,8 @@ pub fn check(doc_id: &str, lines: &[&BillLine]) -> Vec<Finding> {
         // Without a code, the revenue code and the description identify the service.
         let what = match (&l.code, &l.revenue_code) {
             (Some(c), _) => c.clone(),
+            // The hospital's own item number identifies it as well as a code would.
+            (None, _) if l.cdm_code.is_some() => format!("CDM {}", l.cdm_code.as_deref().unwrap_or_default()),
             (None, Some(r)) => format!("{r} {}", l.description.trim().to_lowercase()),
             (None, None) => format!("- {}", l.description.trim().to_lowercase()),
         };

@@ -28,7 +28,7 @@ pub fn check(doc_id: &str, line: &BillLine, known: &[&RefEdit]) -> Option<Findin
                 _ => return None,
             }
         }
-        CodeSystem::Cpt | CodeSystem::Rev | CodeSystem::Ndc => return None,
+        CodeSystem::Cpt | CodeSystem::Rev | CodeSystem::Ndc | CodeSystem::Cdm => return None,
         CodeSystem::Unknown => format!("{code:?} is not shaped like a CPT or HCPCS code"),
     };
     let source = known.first().map(|e| format!("CMS HCPCS Level II ({})", e.source_file));

@@ -121,6 +121,7 @@ pub(crate) mod testing {
             code: Some(code.into()),
             code_system: "CPT".into(),
             revenue_code: None,
+            cdm_code: None,
             modifiers: vec![],
             description: format!("service {code}"),
             units,
