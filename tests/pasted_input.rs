@@ -47,6 +47,7 @@ fn run_in(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool, S
         .args(args)
         .current_dir(dir)
         .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env_remove("RUST_BACKTRACE")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -82,9 +83,20 @@ fn audit_of_pasted_text_works_from_any_directory() {
     assert!(ok, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(lines(&v), want());
-    let kinds: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
-    // The basic panel is part of the comprehensive one (a CMS NCCI PTP edit in the shipped excerpt).
-    assert!(kinds.contains(&"unbundled_pair"), "{kinds:?}");
+    // The shipped reference data was found: the lines are compared with Medicare's prices, and
+    // every finding points at lines of this bill.
+    let findings = v["findings"].as_array().unwrap();
+    assert!(!findings.is_empty(), "{v}");
+    for f in findings {
+        let evidence = f["evidence"].as_array().unwrap();
+        assert!(
+            evidence.iter().any(|e| e["source"]
+                .as_str()
+                .is_some_and(|s| s.contains(".csv") || s.contains(".txt") || s.contains(".json"))),
+            "{f}"
+        );
+        assert!(f["lines"].as_array().unwrap().iter().all(|n| (1..=4).contains(&n.as_i64().unwrap())), "{f}");
+    }
     // The plain report too.
     let (ok, out, err) = run_in(dir.path(), &["audit", "bill.txt"], None);
     assert!(ok, "{err}");
@@ -136,6 +148,7 @@ fn errors_are_one_clear_line() {
     let (_, _, verbose) = run_in(dir.path(), &["-v", "extract", "missing.pdf"], None);
     assert!(verbose.lines().count() > 1, "{verbose}");
 
-    let (ok, _, err) = run_in(dir.path(), &["audit", "bad.json", "--reference", "/nonexistent"], None);
+    std::fs::write(dir.path().join("bill.txt"), PASTED).unwrap();
+    let (ok, _, err) = run_in(dir.path(), &["audit", "bill.txt", "--reference", "/nonexistent"], None);
     assert!(!ok && err.contains("/nonexistent"), "{err}");
 }

@@ -68,13 +68,15 @@ fn golden_lines_add_up_to_the_printed_totals() {
     }
 }
 
-/// Measured floors (BENCHMARKS.md, "Real statements"); the target is F1 >= 0.95 on every
-/// statement with line items.
+/// Measured F1 (BENCHMARKS.md, "Real statements"), kept as floors so a change that reads these
+/// statements worse fails. The target is F1 >= 0.95 on every statement with line items; the
+/// scans below it are limited by what tesseract reads (5-pixel digits on Sentara's boxed table,
+/// SSM's 96 dpi image with a two-digit year cut short, Stanford's 800-pixel photo).
 const FLOORS: &[(&str, f64)] = &[
-    ("Sample-Itemized-Billing-Statement-VCU.pdf", 0.0),
-    ("Sample-Itemized-Billing-Statement-Sentara.pdf", 0.0),
-    ("generic-sample-hospital-statement_medical-bill-generated.pdf", 0.0),
-    ("mayo-clinic_itemized-statement-explainer_doc-20078974.pdf", 0.0),
+    ("Sample-Itemized-Billing-Statement-VCU.pdf", 0.98),
+    ("Sample-Itemized-Billing-Statement-Sentara.pdf", 0.14),
+    ("generic-sample-hospital-statement_medical-bill-generated.pdf", 1.0),
+    ("mayo-clinic_itemized-statement-explainer_doc-20078974.pdf", 1.0),
     ("ssm-health-sample-hospital-bill.pdf", 0.0),
     ("stanford-health-care_statement-back_1728680002072.jpg", 0.0),
 ];
@@ -102,5 +104,8 @@ fn real_statements_are_read() {
         let floor = FLOORS.iter().find(|(d, _)| *d == doc).unwrap_or_else(|| panic!("{doc}: no floor")).1;
         let f1 = r["f1"].as_f64().unwrap();
         assert!(f1 >= floor, "{doc}: F1 {f1:.3} below its measured {floor:.3}: {r}");
+        // A line read wrong must be marked for checking: none of these statements has a wrong
+        // line that is not flagged.
+        assert_eq!(r["wrong_unflagged"], 0, "{doc}: {r}");
     }
 }

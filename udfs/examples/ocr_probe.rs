@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         upscale: steps_arg.contains("upscale"),
         flatten: steps_arg.contains("flatten"),
         deskew: steps_arg.contains("deskew"),
+        rules: steps_arg.contains("rules"),
     };
     let img = decode_image(&bytes, &Limits::default())?;
     let t = std::time::Instant::now();

@@ -36,6 +36,10 @@ fn digits(s: &str) -> bool {
 /// The code system a printed code belongs to, by its shape.
 pub fn classify(code: &str) -> CodeSystem {
     let c = code.trim();
+    // Every code system is ASCII; byte positions below are character positions only then.
+    if !c.is_ascii() {
+        return CodeSystem::Unknown;
+    }
     let b = c.as_bytes();
     match b.len() {
         5 if digits(c) => CodeSystem::Cpt,
@@ -106,6 +110,8 @@ mod tests {
         assert_eq!(classify("9921"), CodeSystem::Unknown);
         assert_eq!(classify("J188"), CodeSystem::Unknown);
         assert_eq!(classify("99213-25"), CodeSystem::Unknown);
+        assert_eq!(classify("9é21"), CodeSystem::Unknown, "found by the fuzz target: a 5-byte non-ASCII word");
+        assert_eq!(classify("é1234"), CodeSystem::Unknown);
     }
 
     #[test]

@@ -19,7 +19,7 @@ fn wrong_type() {
 fn plain_text_is_a_pasted_bill() {
     let ok =
         prepare(b"Dear patient, this is your statement.\n03/14/2026  99213  $250.00\n", &Limits::default()).unwrap();
-    assert!(matches!(ok, udfs::ocr::Prepared::Text(p) if p.len() == 1 && p[0].words.len() == 8));
+    assert!(matches!(ok, udfs::ocr::Prepared::Text(p) if p.len() == 1 && p[0].words.len() == 9));
 }
 
 #[test]

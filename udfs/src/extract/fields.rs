@@ -190,6 +190,9 @@ pub fn code(text: &str) -> (Option<String>, CodeSystem, Vec<String>) {
 /// HCPCS codes are a letter and four digits, CPT five digits (or four and F/T): repair the
 /// positions that must be digits.
 fn repair_code(raw: &str) -> String {
+    if !raw.is_ascii() {
+        return raw.to_string();
+    }
     // A speck read as a digit in front of a code: "4J1885", "985025".
     if raw.len() == 6
         && raw.as_bytes()[0].is_ascii_digit()
@@ -262,6 +265,9 @@ mod tests {
         assert_eq!(code("4J1885").0.as_deref(), Some("J1885"));
         assert_eq!(code("985025").0.as_deref(), Some("85025"));
         assert_eq!(code("J.1100").0.as_deref(), Some("J1100"));
+        // Found by the fuzz target: non-ASCII letters in a code cell.
+        assert_eq!(code("ñ1O0").1, CodeSystem::Unknown);
+        assert_eq!(code("Jé10").1, CodeSystem::Unknown);
         assert_eq!(money("$76.44 é"), Some(Decimal::new(7644, 2)));
         assert_eq!(money("$76.44 $12.00"), None);
         assert_eq!(modifiers("25, 59"), vec!["25".to_string(), "59".to_string()]);

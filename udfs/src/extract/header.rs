@@ -235,7 +235,9 @@ pub fn header(row: &Row, unit: f32) -> Option<Vec<Column>> {
         .zip(&row.words)
         .filter(|(w, orig)| w.chars().any(|c| c.is_alphabetic()) && (orig.conf >= 0.6 || labels_word(w)))
         .count();
-    if cols.len() >= 3 && has_amount && used * 10 >= wordy * 7 {
+    // Four or more columns named: a header even with a few labels OCR damaged ("nsurance").
+    let labelled = used * 10 >= wordy * 7 || (cols.len() >= 4 && used * 2 >= wordy);
+    if cols.len() >= 3 && has_amount && labelled {
         cols.sort_by(|a, b| a.x0.total_cmp(&b.x0));
         Some(cols)
     } else {

@@ -114,6 +114,8 @@ struct State {
     /// "07/01/2020 to 07/01/2020 Visit #123"): lines under the date column without their own
     /// date take it.
     heading_date: Option<String>,
+    /// How sure the reading of `heading_date` was.
+    heading_conf: f32,
     /// A payer's remittance table was met: its rows are not charges until the next charge header.
     in_remittance: bool,
     /// First line after the last totals row.
@@ -131,7 +133,7 @@ fn read_page(page: &OcrPage, st: &mut State) {
     let page_rows = rows(page, u);
     // A page that repeats the header starts its table there; what is above it (a running
     // head: "Statement (continued)", the account number) is not in the table.
-    let page_has_header = page_rows.iter().any(|r| header(r, u).is_some());
+    let page_has_header = (0..page_rows.len()).any(|i| header_at(&page_rows, i, u).is_some());
     let mut in_table = st.columns.is_some() && st.table_open && !page_has_header && !st.in_remittance;
     // No header read anywhere so far (a bold header line OCR could not read): infer the
     // columns from the first rows that look like line items, and start the table there.
@@ -160,9 +162,9 @@ fn read_page(page: &OcrPage, st: &mut State) {
         tracing::trace!(page = row.page, y = row.y, text = %row.text(), "row");
         let lower = row.text().to_lowercase();
         st.saw_estimate |= lower.contains("good faith estimate");
-        if let Some(cols) = header(row, u) {
-            let (merged, taken) = stacked_header(&page_rows, at, u);
-            let cols = if taken > 0 { header(&merged, u).unwrap_or(cols) } else { cols };
+        // Labels over a row of amounts and nothing else are an account summary, not a header.
+        let over_amounts = |k: usize| page_rows.get(k).is_some_and(is_amount_row);
+        if let Some((cols, taken)) = header_at(&page_rows, at, u).filter(|(_, t)| !over_amounts(at + 1 + t)) {
             row_index += taken;
             flush(&mut open, &mut st.lines);
             if cols.iter().any(|c| c.field == Field::Remit) {
@@ -195,6 +197,9 @@ fn read_page(page: &OcrPage, st: &mut State) {
                 resumable = in_table;
                 in_table = false;
             }
+            continue;
+        }
+        if is_amount_row(row) && summary_block(&page_rows, at, u, &mut st.totals) {
             continue;
         }
         let Some(cols) = st.columns.as_deref() else {
@@ -260,10 +265,17 @@ fn read_page(page: &OcrPage, st: &mut State) {
                 flush(&mut open, &mut st.lines);
             }
             Some(mut line) => {
-                if line.service_date.is_none() && cols.iter().any(|c| c.field == Field::Date) {
+                if line.service_date.is_none()
+                    && st.heading_date.is_some()
+                    && cols.iter().any(|c| c.field == Field::Date)
+                {
                     line.service_date.clone_from(&st.heading_date);
+                    // As sure as the heading's date was read.
+                    line.confidence = line.confidence.min(st.heading_conf);
+                    line.flagged |= line.confidence < REVIEW_THRESHOLD;
                 } else if line.service_date.is_some() {
                     st.heading_date.clone_from(&line.service_date);
+                    st.heading_conf = line.confidence;
                 }
                 if let Some(o) = &open {
                     if o.page == row.page {
@@ -302,6 +314,66 @@ fn add_block_total(st: &mut State, before: Option<Decimal>) {
     st.block_start = st.lines.len();
 }
 
+/// An account summary printed as labels over a row of amounts ("Charges | Insurance Payments and
+/// Adjustments | Patient Payments and Adjustments | Total Balance" over "90,659.30 -81,529.70
+/// 0.00 9,129.60"): each amount takes the words above it (up to two printed lines). Returns
+/// whether row `at` was such a row of amounts.
+fn is_amount_row(row: &Row) -> bool {
+    row.words.len() >= 2 && row.words.iter().all(|w| w.text.contains('.') && fields::money(&w.text).is_some())
+}
+
+fn summary_block(rows: &[Row], at: usize, u: f32, totals: &mut Totals) -> bool {
+    let row = &rows[at];
+    let amounts: Vec<(Decimal, &Word)> =
+        row.words.iter().filter_map(|w| fields::money(&w.text).map(|v| (v, w))).collect();
+    let above: Vec<&Row> = rows[..at].iter().rev().take(2).filter(|r| row.y - r.y < u * 3.5).collect();
+    let mut found = Totals::default();
+    for (v, w) in &amounts {
+        let label: String = above
+            .iter()
+            .rev()
+            .flat_map(|r| r.words.iter())
+            .filter(|l| l.x0 < w.x1 + u * 1.5 && l.x1 > w.x0 - u * 1.5)
+            .map(|l| l.text.to_lowercase())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let add = |slot: &mut Option<Decimal>, v: Decimal| *slot = Some(slot.unwrap_or_default() + v);
+        if label.contains("payment") || label.contains("adjust") {
+            add(&mut found.payments, v.abs());
+        } else if label.contains("balance") || label.contains("due") {
+            found.balance_due = Some(*v);
+        } else if label.contains("charge") {
+            found.total_charges = Some(*v);
+        }
+    }
+    let keep = |slot: &mut Option<Decimal>, v: Option<Decimal>| {
+        if slot.is_none() {
+            *slot = v;
+        }
+    };
+    keep(&mut totals.total_charges, found.total_charges);
+    keep(&mut totals.payments, found.payments);
+    keep(&mut totals.balance_due, found.balance_due);
+    found != Totals::default()
+}
+
+/// The header starting at row `at`, printed on one line or stacked over two or three ("Insurance"
+/// over "Pmts/Adjs"), and how many rows below it belong to it.
+fn header_at(rows: &[Row], at: usize, u: f32) -> Option<(Vec<Column>, usize)> {
+    let single = header(&rows[at], u);
+    let (merged, taken) = stacked_header(rows, at, u);
+    match (single, taken) {
+        (single, 0) => single.map(|c| (c, 0)),
+        // The merged reading wins when it names at least the columns the first line did (a
+        // description-only first line under "Description" is no part of the header).
+        (single, taken) => match (header(&merged, u), single) {
+            (Some(m), Some(s)) if m.len() < s.len() => Some((s, 0)),
+            (Some(m), _) => Some((m, taken)),
+            (None, s) => s.map(|c| (c, 0)),
+        },
+    }
+}
+
 fn eob_columns(cols: &[Column]) -> bool {
     cols.iter().any(|c| matches!(c.field, Field::Allowed | Field::PlanPaid | Field::PatientResp))
 }
@@ -318,8 +390,12 @@ fn note_heading_date(row: &Row, lower: &str, st: &mut State) -> bool {
     {
         return false;
     }
-    let Some(d) = row.words.iter().find_map(|w| fields::date(&w.text)) else { return false };
+    let Some((d, w)) = row.words.iter().find_map(|w| fields::date(&w.text).map(|d| (d, w))) else { return false };
     st.heading_date = Some(d);
+    // An OCR'd two-digit year may be a four-digit one cut short ("08/02/20" read from
+    // "08/02/2023" on SSM's sample statement): lines dated by it are flagged for checking.
+    let short_year = w.text.rsplit(['/', '-']).next().is_some_and(|y| y.trim_end_matches(['.', ',']).len() == 2);
+    st.heading_conf = if short_year && w.conf < 1.0 { w.conf.min(0.6) } else { w.conf };
     true
 }
 
@@ -829,6 +905,10 @@ fn totals_row(
             }
         }
         i += 1;
+    }
+    // Totals print cents; a bare number beside one is a footnote or callout marker ("$313.50 11").
+    if amounts.iter().any(|(_, w)| w.text.contains('.')) {
+        amounts.retain(|(_, w)| w.text.contains('.'));
     }
     let (last, _) = *amounts.last()?;
     let set = |slot: &mut Option<Decimal>, v: Decimal| *slot = Some(v);

@@ -4,7 +4,6 @@
 //! mean = std = 0.5; the map is thresholded at 0.3, dilated 2x2, and each blob's minimum-area
 //! rectangle is kept when the map's mean inside it is at least 0.5, then grown by
 //! area * 1.6 / perimeter on every side ("unclip").
-use image::imageops::{resize, FilterType};
 use image::{GrayImage, Luma};
 use imageproc::contours::{find_contours, BorderType};
 use imageproc::point::Point;
@@ -39,7 +38,7 @@ struct RotRect {
 /// Text boxes of a page, in reading order (top to bottom, left to right within a line).
 pub fn detect(session: &mut Session, img: &GrayImage) -> Result<Vec<Quad>, String> {
     let (mw, mh) = input_size(img.width(), img.height());
-    let input = normalise(&resize(img, mw, mh, FilterType::Triangle));
+    let input = normalise(&super::scaled(img, mw, mh));
     let tensor = Tensor::from_array(input).map_err(|e| format!("detection input: {e}"))?;
     let outputs = session.run(ort::inputs![tensor]).map_err(|e| format!("detection: {e}"))?;
     let (shape, prob) = outputs[0].try_extract_tensor::<f32>().map_err(|e| format!("detection output: {e}"))?;

@@ -150,6 +150,13 @@ impl PaddleOcr {
     }
 }
 
+/// `imageops::resize` by way of `DynamicImage`: the generic function is then instantiated in the
+/// `image` crate, which is optimised in debug builds too (Cargo.toml), rather than in this crate,
+/// where a page took 2.5 s to scale in a debug build.
+fn scaled(img: &GrayImage, w: u32, h: u32) -> GrayImage {
+    image::DynamicImage::ImageLuma8(img.clone()).resize_exact(w, h, image::imageops::FilterType::Triangle).into_luma8()
+}
+
 /// The box's pixels as an upright image, its width and height those of the box (the longer of
 /// each pair of opposite sides), sampled bilinearly; outside the page the edge repeats.
 fn crop(img: &GrayImage, q: &det::Quad) -> GrayImage {

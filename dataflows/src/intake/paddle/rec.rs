@@ -3,7 +3,6 @@
 //! at a time in order of aspect so a batch pads little, normalised (v / 255 - 0.5) / 0.5 and
 //! zero-padded to the batch's widest; decoded greedily (best class per time step, repeats
 //! merged, blanks dropped).
-use image::imageops::{resize, FilterType};
 use image::GrayImage;
 use ndarray::Array4;
 use ort::session::Session;
@@ -62,7 +61,7 @@ fn batch_input<'a>(crops: impl Iterator<Item = &'a GrayImage>, n: usize, width: 
     for (k, crop) in crops.enumerate() {
         let ratio = crop.width() as f32 / crop.height().max(1) as f32;
         let cw = ((HEIGHT as f32 * ratio).ceil() as u32).clamp(1, width) as usize;
-        let scaled = resize(crop, cw as u32, HEIGHT, FilterType::Triangle);
+        let scaled = super::scaled(crop, cw as u32, HEIGHT);
         // Plain slices: this runs per pixel, in debug builds too.
         let plane = &mut data[k * 3 * h * w..][..h * w];
         for (y, row) in scaled.as_raw().chunks_exact(cw).enumerate() {
