@@ -43,6 +43,9 @@ fn every_real_statement_has_a_golden_file() {
 fn golden_lines_add_up_to_the_printed_totals() {
     for e in std::fs::read_dir(golden_dir()).unwrap() {
         let p = e.unwrap().path();
+        if !p.to_string_lossy().ends_with(".expected.json") {
+            continue;
+        }
         let g: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
         let lines = g["lines"].as_array().unwrap();
         let sum: Decimal = lines.iter().map(|l| dec(&l["charge"])).sum();
@@ -69,16 +72,17 @@ fn golden_lines_add_up_to_the_printed_totals() {
 }
 
 /// Measured F1 (BENCHMARKS.md, "Real statements"), kept as floors so a change that reads these
-/// statements worse fails. The target is F1 >= 0.95 on every statement with line items; the
-/// scans below it are limited by what tesseract reads (5-pixel digits on Sentara's boxed table,
-/// SSM's 96 dpi image with a two-digit year cut short, Stanford's 800-pixel photo).
+/// statements worse fails. The target is F1 >= 0.95 on every statement with line items; below
+/// it: Sentara's boxed 144 dpi table (5-pixel digits) and Stanford's 800-pixel photo, whose dates
+/// are not read. The two scans below 200 dpi and the small image are read by both OCR engines
+/// where PP-OCRv4 is installed (scripts/setup.sh); without it these figures are not reached.
 const FLOORS: &[(&str, f64)] = &[
-    ("Sample-Itemized-Billing-Statement-VCU.pdf", 0.98),
-    ("Sample-Itemized-Billing-Statement-Sentara.pdf", 0.14),
-    ("generic-sample-hospital-statement_medical-bill-generated.pdf", 1.0),
-    ("mayo-clinic_itemized-statement-explainer_doc-20078974.pdf", 1.0),
-    ("ssm-health-sample-hospital-bill.pdf", 0.0),
-    ("stanford-health-care_statement-back_1728680002072.jpg", 0.0),
+    ("Sample-Itemized-Billing-Statement-VCU.pdf", 0.99),
+    ("Sample-Itemized-Billing-Statement-Sentara.pdf", 0.79),
+    ("generic-sample-hospital-statement_medical-bill-generated.pdf", 0.99),
+    ("mayo-clinic_itemized-statement-explainer_doc-20078974.pdf", 0.99),
+    ("ssm-health-sample-hospital-bill.pdf", 0.99),
+    ("stanford-health-care_statement-back_1728680002072.jpg", 0.74),
 ];
 
 #[test]

@@ -88,7 +88,8 @@ fn page_time_limits_stop_rasterizing_and_recognising() {
     let bytes = pdf(1, None, false);
     let limits = Limits { page_timeout_ms: 1, ..Limits::default() };
     let mut engine = Engine::new("eng").unwrap();
-    let err = PageJob { page_no: 1, pdf: true, dpi: 300 }.run(&bytes, &mut engine, &limits).unwrap_err();
+    let err =
+        PageJob { page_no: 1, pdf: true, dpi: 300, low_res: false }.run(&bytes, &mut engine, &limits).unwrap_err();
     assert!(matches!(err, OcrError::Timeout { page: 1, ms: 1 }), "{err}");
     // Recognition: a rendered page with a 1 ms deadline.
     let img = udfs::ocr::rasterize_pdf_page(&bytes, 1, 200, &Limits::default()).unwrap();

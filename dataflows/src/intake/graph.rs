@@ -14,7 +14,7 @@ use timely::dataflow::operators::core::Map;
 use timely::dataflow::operators::probe::Handle;
 use timely::dataflow::operators::{Exchange, Input, Inspect, Probe};
 use timely::dataflow::InputHandleVec as InputHandle;
-use udfs::ocr::{prepare, Engine, Limits, OcrError, PageJob, Prepared};
+use udfs::ocr::{prepare, Engine, Limits, PageJob, Prepared};
 
 /// A document to read and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,8 +128,10 @@ pub fn build(worker: &mut timely::worker::Worker, fetch: Fetch, limits: Limits, 
                 }
             }
         });
-        // Pages go to any worker; each keeps one tesseract instance, created on first use.
+        // Pages go to any worker; each keeps one tesseract instance, created on first use, and
+        // the second engine for pages with small text where it is installed.
         let mut engine: Option<Engine> = None;
+        let mut second = super::second_engine::SecondEngine::default();
         let page_limits = limits;
         let pages = split
             .exchange(|(doc, task, _): &Split| match task {
@@ -146,7 +148,7 @@ pub fn build(worker: &mut timely::worker::Worker, fetch: Fetch, limits: Limits, 
                     }
                     let bytes = page_cache.borrow_mut().get(&doc.object_key)?;
                     let eng = engine.as_mut().ok_or_else(|| "no OCR engine".to_string())?;
-                    task.job.run(&bytes, eng, &page_limits).map_err(|e: OcrError| e.to_string())
+                    second.read_page(&task.job, &bytes, eng, &page_limits)
                 })();
                 Some((doc, Partial::Page { page_no: task.job.page_no, pages: task.pages, result }))
             });

@@ -6,6 +6,7 @@ pub mod lines;
 pub mod oneshot;
 pub mod paddle;
 pub mod runtime;
+mod second_engine;
 
 pub use graph::{DocTask, Fetch, OcrOutcome};
 pub use oneshot::{read_files, FileResult, InputFile};

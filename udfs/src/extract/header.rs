@@ -316,10 +316,15 @@ pub fn stacked_header(rows: &[Row], at: usize, unit: f32) -> (Row, usize) {
     let mut merged = rows[at].clone();
     let mut taken = 0;
     while let Some(next) = rows.get(at + 1 + taken) {
-        let close = next.y - merged.y < unit * (1.9 + 1.2 * taken as f32) && next.page == merged.page;
+        let close = next.y - merged.y < unit * (2.3 + 1.2 * taken as f32) && next.page == merged.page;
         let textual = next.words.iter().all(|w| !w.text.chars().any(|c| c.is_ascii_digit()));
-        let under =
-            |above: &[Word], w: &Word| above.iter().position(|a| w.x0 < a.x1 + unit * 0.5 && w.x1 > a.x0 - unit * 0.5);
+        // The label above that the word overlaps most (within half a text height of its edges).
+        let under = |above: &[Word], w: &Word| {
+            let reach = |a: &Word| w.x1.min(a.x1 + unit * 0.5) - w.x0.max(a.x0 - unit * 0.5);
+            (0..above.len())
+                .filter(|&i| reach(&above[i]) > 0.0)
+                .max_by(|&i, &j| reach(&above[i]).total_cmp(&reach(&above[j])))
+        };
         if !close || !textual || next.words.iter().any(|w| under(&merged.words, w).is_none()) {
             break;
         }

@@ -135,6 +135,11 @@ fn read_page(page: &OcrPage, st: &mut State) {
     // head: "Statement (continued)", the account number) is not in the table.
     let page_has_header = (0..page_rows.len()).any(|i| header_at(&page_rows, i, u).is_some());
     let mut in_table = st.columns.is_some() && st.table_open && !page_has_header && !st.in_remittance;
+    // A page with a table of its own starts its groups afresh: a date printed once on an earlier
+    // page (a due date beside its label) is not its lines' date.
+    if page_has_header {
+        st.heading_date = None;
+    }
     // No header read anywhere so far (a bold header line OCR could not read): infer the
     // columns from the first rows that look like line items, and start the table there.
     let mut table_from = None;
@@ -390,7 +395,11 @@ fn note_heading_date(row: &Row, lower: &str, st: &mut State) -> bool {
     {
         return false;
     }
-    let Some((d, w)) = row.words.iter().find_map(|w| fields::date(&w.text).map(|d| (d, w))) else { return false };
+    // A label and its date read as one word ("ServiceDate08/02/2023") still give the date.
+    let date_in = |t: &str| {
+        fields::date(t).or_else(|| fields::date(t.trim_start_matches(|c: char| c.is_alphabetic() || c == ':')))
+    };
+    let Some((d, w)) = row.words.iter().find_map(|w| date_in(&w.text).map(|d| (d, w))) else { return false };
     st.heading_date = Some(d);
     // An OCR'd two-digit year may be a four-digit one cut short ("08/02/20" read from
     // "08/02/2023" on SSM's sample statement): lines dated by it are flagged for checking.

@@ -38,6 +38,9 @@ pub struct PageJob {
     /// Resolution a PDF page is rendered at (its scan's own, within 150-400 dpi, else 300);
     /// the resolution assumed for an image.
     pub dpi: u32,
+    /// A PDF page scanned under 200 dpi (rendered at twice its resolution).
+    #[serde(default)]
+    pub low_res: bool,
 }
 
 /// The resolution pages without a scan of known resolution are rendered at, and images (which
@@ -71,17 +74,16 @@ pub fn prepare(bytes: &[u8], limits: &Limits) -> Result<Prepared, OcrError> {
             // A scan below 200 dpi is rendered at twice its resolution: at a published 144 dpi
             // statement's own resolution tesseract read quantities "1" as "4" on a third of the
             // lines, at 288 dpi it read them all (measured on the VCU sample statement).
-            let dpi = |i: usize| {
-                pdf.native_dpi
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .map(|d| if d < 200 { d * 2 } else { d })
-                    .map(|d| d.clamp(150, 400))
-            };
+            let native = |i: usize| pdf.native_dpi.get(i).copied().flatten();
+            let dpi = |i: usize| native(i).map(|d| if d < 200 { d * 2 } else { d }).map(|d| d.clamp(150, 400));
             Ok(Prepared::Ocr(
                 (0..pdf.pages)
-                    .map(|i| PageJob { page_no: i as u32 + 1, pdf: true, dpi: dpi(i).unwrap_or(limits.dpi) })
+                    .map(|i| PageJob {
+                        page_no: i as u32 + 1,
+                        pdf: true,
+                        dpi: dpi(i).unwrap_or(limits.dpi),
+                        low_res: native(i).is_some_and(|d| d < 200),
+                    })
                     .collect(),
             ))
         }
@@ -90,7 +92,7 @@ pub fn prepare(bytes: &[u8], limits: &Limits) -> Result<Prepared, OcrError> {
             let text = String::from_utf8_lossy(bytes);
             Ok(Prepared::Text(crate::extract::pasted::text_pages(&text)))
         }
-        Some(_) => Ok(Prepared::Ocr(vec![PageJob { page_no: 1, pdf: false, dpi: DEFAULT_DPI }])),
+        Some(_) => Ok(Prepared::Ocr(vec![PageJob { page_no: 1, pdf: false, dpi: DEFAULT_DPI, low_res: false }])),
         None => Err(OcrError::Unsupported(describe(bytes))),
     }
 }
@@ -100,15 +102,30 @@ fn describe(bytes: &[u8]) -> String {
     format!("(first bytes {head})")
 }
 
+/// Pages whose text is small in pixels: a scan stored under 200 dpi (rendered at twice that), or
+/// an image narrower than this. Where a second OCR engine is installed, these pages are read by
+/// both (`combine`); pages above it were read as well by tesseract alone.
+const SMALL_IMAGE_WIDTH: u32 = 1200;
+
 impl PageJob {
+    /// Renders or decodes the page.
+    pub fn render(&self, bytes: &[u8], limits: &Limits) -> Result<image::GrayImage, OcrError> {
+        if self.pdf {
+            rasterize_pdf_page(bytes, self.page_no, self.dpi, limits)
+        } else {
+            decode_image(bytes, limits)
+        }
+    }
+
+    /// Whether the page's text is small in pixels (see `SMALL_IMAGE_WIDTH`).
+    pub fn small_text(&self, img: &image::GrayImage) -> bool {
+        self.low_res || (!self.pdf && img.width() < SMALL_IMAGE_WIDTH)
+    }
+
     /// Renders or decodes the page and recognises its words.
     pub fn run(&self, bytes: &[u8], engine: &mut Engine, limits: &Limits) -> Result<OcrPage, OcrError> {
         let _span = tracing::debug_span!("ocr_page", page = self.page_no).entered();
-        let img = if self.pdf {
-            rasterize_pdf_page(bytes, self.page_no, self.dpi, limits)?
-        } else {
-            decode_image(bytes, limits)?
-        };
+        let img = self.render(bytes, limits)?;
         ocr_page(engine, &img, self.dpi, self.page_no, limits)
     }
 }

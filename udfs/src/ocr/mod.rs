@@ -3,6 +3,7 @@
 //! decompressed size, time per page) so a hostile file is an error, never a crash or a hang.
 use thiserror::Error;
 
+pub mod combine;
 mod document;
 mod pdf;
 mod preprocess;
