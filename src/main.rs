@@ -453,9 +453,9 @@ fn run(cli: Cli) -> Result<()> {
             commands::audit::run(&cfg, args)
         }
         Command::Generate { what: GenerateWhat::Bills { out, per_layout, seed } } => {
-            let docs = udfs::fixtures::corpus(seed, per_layout).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let docs = testkit::fixtures::corpus(seed, per_layout).map_err(|e| anyhow::anyhow!("{e}"))?;
             std::fs::create_dir_all(&out)?;
-            udfs::fixtures::write_corpus(&out, &docs)?;
+            testkit::fixtures::write_corpus(&out, &docs)?;
             eprintln!("wrote {} documents and their truth to {}", docs.len(), out.display());
             Ok(())
         }

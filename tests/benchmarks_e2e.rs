@@ -10,7 +10,7 @@ fn hundred_thousand_lines_then_replacements_and_voids() {
     let b = Broker::start();
     let store = b.dir.path().join("store");
     let env = worker_env(&b, store.to_str().unwrap(), "bench-e2e");
-    let base = udfs::generate::claim_lines(1, 100_000);
+    let base = testkit::generate::claim_lines(1, 100_000);
     b.produce_lines(&base);
     let w = Worker::spawn(&env, &["--threads", "2"], &b.dir.path().join("worker.log"));
     wait_caught_up(&w, "bench-e2e", 100_000);
@@ -19,7 +19,7 @@ fn hundred_thousand_lines_then_replacements_and_voids() {
     assert_eq!(normalize(benchmarks_table(&env)), expect, "table after 100,000 lines");
     assert_eq!(normalize(b.benchmarks_topic()), expect, "topic after 100,000 lines");
 
-    let changes = udfs::generate::replacements_and_voids(1, &base, 1_000);
+    let changes = testkit::generate::replacements_and_voids(1, &base, 1_000);
     b.produce_lines(&changes);
     wait_caught_up(&w, "bench-e2e", 101_000);
     let expect2 = normalize(recompute(&[&base, &changes]));
@@ -44,7 +44,7 @@ fn sigkill_mid_stream_then_restart() {
     // Small batches and frequent rolls so the kill lands between durable points.
     env.push(("BILLSTREAM__WORKER__BATCH_MAX".into(), "500".into()));
     env.push(("BILLSTREAM__WORKER__ROLL_INTERVAL_MS".into(), "50".into()));
-    let base = udfs::generate::claim_lines(2, 100_000);
+    let base = testkit::generate::claim_lines(2, 100_000);
     b.produce_lines(&base);
     let log = b.dir.path().join("worker.log");
     let mut w = Worker::spawn(&env, &["--threads", "2"], &log);
@@ -64,7 +64,7 @@ fn sigkill_mid_stream_then_restart() {
     let files_before = std::fs::read_dir(store.join("tables/benchmarks")).map(|d| d.count()).unwrap_or(0);
     assert!(files_before > 0, "some Parquet was durable before the kill");
 
-    let changes = udfs::generate::replacements_and_voids(2, &base, 1_000);
+    let changes = testkit::generate::replacements_and_voids(2, &base, 1_000);
     b.produce_lines(&changes);
     let w = Worker::spawn(&env, &["--threads", "2"], &log);
     wait_caught_up(&w, "bench-restart", 101_000);
@@ -80,8 +80,8 @@ fn sigkill_mid_stream_then_restart() {
 #[test]
 fn two_processes_equal_one() {
     let b = Broker::start();
-    let base = udfs::generate::claim_lines(3, 30_000);
-    let changes = udfs::generate::replacements_and_voids(3, &base, 300);
+    let base = testkit::generate::claim_lines(3, 30_000);
+    let changes = testkit::generate::replacements_and_voids(3, &base, 300);
     b.produce_lines(&base);
     b.produce_lines(&changes);
     let expect = normalize(recompute(&[&base, &changes]));
@@ -122,7 +122,7 @@ fn bad_records_go_to_the_dead_letter_topic() {
     let b = Broker::start();
     let store = b.dir.path().join("store");
     let env = worker_env(&b, store.to_str().unwrap(), "bench-dlq");
-    let good = udfs::generate::claim_lines(4, 2_000);
+    let good = testkit::generate::claim_lines(4, 2_000);
     b.produce_lines(&good[..1_000]);
     b.produce_raw("claims.lines", b"garbage", b"\xde\xad\xbe\xef not avro at all");
     let mut bad = good[0].clone();

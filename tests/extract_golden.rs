@@ -7,8 +7,8 @@ use dataflows::intake::{read_files, InputFile};
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
+use testkit::fixtures::{corpus, Class};
 use udfs::extract::score::{score, Score};
-use udfs::fixtures::{corpus, Class};
 use udfs::ocr::Limits;
 
 /// Every key of `want` must equal the same key of `got` (recursively for objects and arrays).

@@ -7,7 +7,7 @@ use schemas::records::{BillLine, DocumentKind, OcrMethod, OcrResult};
 use schemas::DeadLetter;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use udfs::fixtures::{fixture, Class, Layout};
+use testkit::fixtures::{fixture, Class, Layout};
 
 fn upload(url: &str, name: &str, bytes: Vec<u8>, kind: &str) -> String {
     let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
@@ -45,9 +45,9 @@ fn upload_to_bill_lines_and_dlq() {
     // with its reason; the worker carries on.
     let bad_id = upload(&url, "broken.pdf", b"%PDF-1.7\n\x00\x01 not really a PDF".to_vec(), "bill");
     let hostile = [
-        (upload(&url, "bomb.png", udfs::fixtures::hostile::pixel_bomb_png(100_000, 100_000), "bill"), "pixel limit"),
-        (upload(&url, "locked.pdf", udfs::fixtures::hostile::pdf(1, None, true), "bill"), "encrypted"),
-        (upload(&url, "huge.pdf", udfs::fixtures::hostile::pdf(60, None, false), "bill"), "page limit"),
+        (upload(&url, "bomb.png", testkit::fixtures::hostile::pixel_bomb_png(100_000, 100_000), "bill"), "pixel limit"),
+        (upload(&url, "locked.pdf", testkit::fixtures::hostile::pdf(1, None, true), "bill"), "encrypted"),
+        (upload(&url, "huge.pdf", testkit::fixtures::hostile::pdf(60, None, false), "bill"), "page limit"),
     ];
 
     let want = [(&text_id, &text), (&eob_id, &eob), (&scan_id, &scan)];

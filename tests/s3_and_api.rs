@@ -54,8 +54,8 @@ fn sql_over_s3_equals_recomputation() {
     let b = Broker::start();
     let s3 = start_s3("billstream");
     let env = s3_env(&b, &s3, "bench-s3");
-    let lines = udfs::generate::claim_lines(5, 20_000);
-    let changes = udfs::generate::replacements_and_voids(5, &lines, 200);
+    let lines = testkit::generate::claim_lines(5, 20_000);
+    let changes = testkit::generate::replacements_and_voids(5, &lines, 200);
     b.produce_lines(&lines);
     b.produce_lines(&changes);
     let w = Worker::spawn(&env, &[], &b.dir.path().join("worker.log"));

@@ -289,7 +289,7 @@ pub fn run_retrainer(cfg: &WorkerConfig, rc: &RetrainConfig, stop: Arc<AtomicBoo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use udfs::anomaly::synthetic;
+    use testkit::anomaly as synthetic;
 
     fn cfg(min_new: u64, reservoir: usize) -> RetrainConfig {
         RetrainConfig { min_new_claims: min_new, reservoir, ..RetrainConfig::default() }
@@ -297,7 +297,7 @@ mod tests {
 
     #[test]
     fn trains_when_enough_new_lines_arrived_with_its_data_range() {
-        let lines = udfs::generate::claim_lines(4, 3_000);
+        let lines = testkit::generate::claim_lines(4, 3_000);
         let mut r = Retrainer::new(cfg(2_000, 1_000), None);
         for b in synthetic::benchmarks_of(&lines) {
             r.benchmark(&b);
@@ -327,7 +327,7 @@ mod tests {
 
     #[test]
     fn restart_counts_only_lines_beyond_the_last_model_and_skips_voids() {
-        let lines = udfs::generate::claim_lines(5, 400);
+        let lines = testkit::generate::claim_lines(5, 400);
         let last = ModelMeta { offsets: BTreeMap::from([(0, 300)]), ..ModelMeta::default() };
         let mut r = Retrainer::new(cfg(100, 10_000), Some(&last));
         for (i, l) in lines.iter().enumerate() {
@@ -347,7 +347,7 @@ mod tests {
 
     #[test]
     fn claim_sizes_come_from_consecutive_lines_per_partition() {
-        let lines = udfs::generate::claim_lines(6, 200);
+        let lines = testkit::generate::claim_lines(6, 200);
         let sizes = synthetic::claim_sizes(&lines);
         let mut r = Retrainer::new(cfg(1, 10_000), None);
         for (i, l) in lines.iter().enumerate() {
@@ -360,7 +360,7 @@ mod tests {
 
     #[test]
     fn the_sample_is_reproducible() {
-        let lines = udfs::generate::claim_lines(7, 5_000);
+        let lines = testkit::generate::claim_lines(7, 5_000);
         let run = || {
             let mut r = Retrainer::new(cfg(1, 500), None);
             for (i, l) in lines.iter().enumerate() {

@@ -372,7 +372,7 @@ mod tests {
 
     #[test]
     fn versions_retract_what_they_replace() {
-        let mut line = udfs::generate::claim_lines(3, 1).remove(0);
+        let mut line = testkit::generate::claim_lines(3, 1).remove(0);
         let key = CodeKey::new(&line.code, line.modifier.as_deref(), &line.place_of_service).unwrap();
         let mut v = Versions::default();
         let mut changes = vec![];

@@ -149,8 +149,8 @@ mod tests {
 
     #[test]
     fn equals_recomputation_with_replacements_and_voids() {
-        let base = udfs::generate::claim_lines(11, 20_000);
-        let changes = udfs::generate::replacements_and_voids(11, &base, 500);
+        let base = testkit::generate::claim_lines(11, 20_000);
+        let changes = testkit::generate::replacements_and_voids(11, &base, 500);
         let rounds = vec![base, changes];
         let expect = recompute(&rounds);
         for workers in [1, 3] {

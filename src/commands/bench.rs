@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 /// Claim lines from the in-process generator straight into the graph (no broker, no decode).
 pub fn dataflow(lines: usize, changes: usize, workers: usize, batch: usize, json: bool) -> Result<()> {
-    let base = udfs::generate::claim_lines(42, lines);
-    let later = udfs::generate::replacements_and_voids(42, &base, changes);
+    let base = testkit::generate::claim_lines(42, lines);
+    let later = testkit::generate::replacements_and_voids(42, &base, changes);
     let run = dataflows::inproc::run(vec![base, later], workers, batch).map_err(|e| anyhow!(e))?;
     let secs = run.elapsed.as_secs_f64();
     let rate = run.lines as f64 / secs;
@@ -28,7 +28,7 @@ pub fn broker(cfg: &crate::config::Config, lines: usize, threads: usize, json: b
     let kafka = cfg.kafka();
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(connectors::kafka::admin::create_topics(&kafka))?;
-    let base = udfs::generate::claim_lines(42, lines);
+    let base = testkit::generate::claim_lines(42, lines);
     let t = Instant::now();
     crate::commands::generate::produce(&kafka, &base, !json)?;
     let produce_s = t.elapsed().as_secs_f64();

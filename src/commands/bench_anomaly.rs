@@ -6,7 +6,8 @@ use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
-use udfs::anomaly::{auc, synthetic, train, ModelMeta, Params, D, FEATURES};
+use testkit::anomaly as synthetic;
+use udfs::anomaly::{auc, train, ModelMeta, Params, D, FEATURES};
 
 /// Scoring is repeated over the test set until at least this long has passed (a steady figure).
 const MIN_SCORING_SECS: f64 = 2.0;

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
+use testkit::fixtures::{corpus, fixture, Class, Layout};
 use udfs::extract::score::{score, Score};
-use udfs::fixtures::{corpus, fixture, Class, Layout};
 use udfs::ocr::Limits;
 
 pub fn extract(seed: u64, per_layout: usize, threads: usize, keep: Option<PathBuf>, json: bool) -> Result<()> {
@@ -18,7 +18,7 @@ pub fn extract(seed: u64, per_layout: usize, threads: usize, keep: Option<PathBu
     let gen_s = t.elapsed().as_secs_f64();
     if let Some(dir) = &keep {
         std::fs::create_dir_all(dir)?;
-        udfs::fixtures::write_corpus(dir, &docs)?;
+        testkit::fixtures::write_corpus(dir, &docs)?;
     }
     let inputs: Vec<InputFile> = docs
         .iter()

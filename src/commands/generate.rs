@@ -29,9 +29,9 @@ pub fn produce(kafka: &KafkaConfig, lines: &[ClaimLine], progress: bool) -> Resu
 }
 
 pub fn run(kafka: &KafkaConfig, lines: usize, seed: u64, changes: usize) -> Result<()> {
-    let base = udfs::generate::claim_lines(seed, lines);
+    let base = testkit::generate::claim_lines(seed, lines);
     produce(kafka, &base, true)?;
-    let later = udfs::generate::replacements_and_voids(seed, &base, changes);
+    let later = testkit::generate::replacements_and_voids(seed, &base, changes);
     produce(kafka, &later, true)?;
     eprintln!("produced {} claim lines and {} replacements/voids to {CLAIMS_LINES}", base.len(), later.len());
     Ok(())
@@ -40,8 +40,8 @@ pub fn run(kafka: &KafkaConfig, lines: usize, seed: u64, changes: usize) -> Resu
 /// The same lines as `run` would produce, in the same order, as CSV (for peers such as pandas).
 pub fn to_csv(path: &std::path::Path, lines: usize, seed: u64, changes: usize) -> Result<()> {
     use std::io::Write;
-    let base = udfs::generate::claim_lines(seed, lines);
-    let later = udfs::generate::replacements_and_voids(seed, &base, changes);
+    let base = testkit::generate::claim_lines(seed, lines);
+    let later = testkit::generate::replacements_and_voids(seed, &base, changes);
     let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(w, "claim_id,line_no,frequency_code,code,modifier,place_of_service,units,charge")?;
     for l in base.iter().chain(later.iter()) {
@@ -63,14 +63,14 @@ pub fn to_csv(path: &std::path::Path, lines: usize, seed: u64, changes: usize) -
     Ok(())
 }
 
-/// `billstream generate eval-set`: the labeled findings evaluation set (`udfs::evalset`) over the
+/// `billstream generate eval-set`: the labeled findings evaluation set (`testkit::evalset`) over the
 /// reference data in `reference`, written as `cases.jsonl` (one case a line) and
 /// `observed_benchmarks.jsonl` (the observed charge statistics its outlier cases rest on).
 pub fn eval_set(out: &std::path::Path, reference: &std::path::Path, seed: u64) -> Result<()> {
     use std::io::Write;
     let (refs, _) = dataflows::findings::reference::load_dir(reference, None)
         .map_err(|e| anyhow::anyhow!("loading the reference data from {}: {e}", reference.display()))?;
-    let set = udfs::evalset::generate(&refs.edits, &refs.benchmarks, seed, udfs::evalset::Sizes::default())?;
+    let set = testkit::evalset::generate(&refs.edits, &refs.benchmarks, seed, testkit::evalset::Sizes::default())?;
     std::fs::create_dir_all(out)?;
     let write = |name: &str, rows: Vec<String>| -> Result<()> {
         let mut w = std::io::BufWriter::new(std::fs::File::create(out.join(name))?);

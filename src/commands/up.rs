@@ -141,10 +141,10 @@ fn load_demo_reference(cfg: &Config) -> Result<()> {
 /// A hospital bill (text PDF), a phone photo of a physician statement and an EOB from the
 /// fixture generator, uploaded as case `demo` so the intake pipeline has something to read.
 async fn upload_demo_documents(cfg: &Config) -> Result<()> {
-    use udfs::fixtures::{fixture, Class, Layout};
+    use testkit::fixtures::{fixture, Class, Layout};
     let store = connectors::objstore::Store::open(&cfg.store)?;
     let producer = connectors::kafka::sink::Sink::new(&cfg.kafka())?;
-    let docs = tokio::task::spawn_blocking(|| -> Result<Vec<(udfs::fixtures::Fixture, DocumentKind)>> {
+    let docs = tokio::task::spawn_blocking(|| -> Result<Vec<(testkit::fixtures::Fixture, DocumentKind)>> {
         Ok(vec![
             (fixture(1, Layout::Hospital, Class::TextPdf).map_err(|e| anyhow::anyhow!("{e}"))?, DocumentKind::Bill),
             (fixture(2, Layout::Physician, Class::Photo).map_err(|e| anyhow::anyhow!("{e}"))?, DocumentKind::Bill),

@@ -1,6 +1,6 @@
 //! Hostile and broken documents: each class gets a clear error, never a panic or a hang.
 use billstream_udfs as udfs;
-use udfs::fixtures::hostile::{pdf, pixel_bomb_png, zeros_stream};
+use testkit::fixtures::hostile::{pdf, pixel_bomb_png, zeros_stream};
 use udfs::ocr::{prepare, read_document, Engine, Limits, OcrError, PageJob};
 
 #[test]

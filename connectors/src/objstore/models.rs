@@ -111,7 +111,8 @@ pub async fn latest(store: &Store, name: &str) -> Result<Option<Model>> {
 mod tests {
     use super::*;
     use crate::objstore::StoreConfig;
-    use udfs::anomaly::{synthetic, train, ModelMeta, Params};
+    use testkit::anomaly as synthetic;
+    use udfs::anomaly::{train, ModelMeta, Params};
 
     #[tokio::test]
     async fn versions_latest_and_load_on_a_local_directory() {

@@ -343,7 +343,8 @@ mod tests {
     /// anomaly findings.
     #[test]
     fn anomaly_scores_are_findings_with_what_drove_them() {
-        use udfs::anomaly::{synthetic, train, ModelMeta, Params};
+        use testkit::anomaly as synthetic;
+        use udfs::anomaly::{train, ModelMeta, Params};
         let split = synthetic::split(7, 20_000, 10);
         let params = Params { trees: 50, ..Params::default() };
         let mut model = train(&split.train.rows, &params, ModelMeta::default(), &split.index).unwrap();

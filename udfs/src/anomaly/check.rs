@@ -88,11 +88,13 @@ pub fn check(doc_id: &str, line: &BillLine, x: &[f64; D], model: &Model) -> Opti
 mod tests {
     use super::*;
     use crate::anomaly::auc;
-    use crate::anomaly::features::{features, FEATURES};
+    use crate::anomaly::features::{features, BenchIndex, FEATURES};
     use crate::anomaly::model::{train, ModelMeta, Params};
-    use crate::anomaly::synthetic::{self, Kind};
     use crate::rules::testing::{d, line};
+    use testkit::anomaly::{self as synthetic, Kind};
 
+    /// The labeled set comes from testkit, which links its own build of this crate: only its
+    /// plain data is used here, the index is rebuilt locally from its benchmarks.
     fn model() -> (Model, synthetic::Split) {
         let set = synthetic::split(11, 20_000, 4_000);
         let meta = ModelMeta {
@@ -102,7 +104,7 @@ mod tests {
             data_to: "2026-12-28".into(),
             ..ModelMeta::default()
         };
-        (train(&set.train.rows, &Params::default(), meta, &set.index).unwrap(), set)
+        (train(&set.train.rows, &Params::default(), meta, &BenchIndex::from_benchmarks(&set.benchmarks)).unwrap(), set)
     }
 
     #[test]

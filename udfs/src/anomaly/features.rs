@@ -389,7 +389,7 @@ mod tests {
     #[test]
     fn features_are_finite_for_known_facts_and_absurd_inputs() {
         let ix = index();
-        let claim = crate::generate::claim_lines(3, 1)[0].clone();
+        let claim = testkit::generate::claim_lines(3, 1)[0].clone();
         for (code, units, charge) in
             [("99213", 1, "150"), ("99213", 0, "0"), ("99213", 100_000, "99999999999"), ("99213", 3, "0.001")]
         {
@@ -409,7 +409,7 @@ mod tests {
     fn lookups_and_unknowns() {
         let ix = index();
         assert_eq!(ix.total(), 200);
-        let claim = crate::generate::claim_lines(3, 1)[0].clone();
+        let claim = testkit::generate::claim_lines(3, 1)[0].clone();
         let line = ClaimLine {
             code: "99213".into(),
             modifier: None,
@@ -447,7 +447,7 @@ mod tests {
         ix.upsert(&bench("70551", "", "22", "observed", "charge", 0, "0"));
         assert_eq!(ix.total(), 100);
         ix.upsert(&bench("99213", "", "", "national", "allowed_nonfacility", 0, "0"));
-        let claim = crate::generate::claim_lines(3, 1)[0].clone();
+        let claim = testkit::generate::claim_lines(3, 1)[0].clone();
         let f = ix.claim_facts(&ClaimLine { code: "99213".into(), ..claim }, 1);
         assert_eq!(f.medicare, Some(d("120")));
     }

@@ -272,8 +272,8 @@ impl FlatForest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anomaly::synthetic;
     use extended_isolation_forest::ForestOptions;
+    use testkit::anomaly as synthetic;
 
     fn forest(trees: usize, sample_size: usize, rows: &[[f64; D]]) -> Forest<f64, D> {
         let options = ForestOptions { n_trees: trees, sample_size, max_tree_depth: None, extension_level: D - 1 };

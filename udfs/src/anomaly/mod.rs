@@ -11,8 +11,8 @@
 //! - `flat.rs`: the crate's forest flattened into contiguous complete trees: what the model
 //!   stores and scores with (several times faster than the crate's boxed nodes).
 //! - `check.rs`: a score above the model's threshold becomes a `Finding`.
-//! - `auc.rs`: ROC AUC with ties; `synthetic.rs`: a deterministic labeled set (generated claim
-//!   lines plus injected anomalies of several kinds) for tests and the benchmark.
+//! - `auc.rs`: ROC AUC with ties. The deterministic labeled set (generated claim lines plus
+//!   injected anomalies of several kinds) for tests and the benchmark is `testkit::anomaly`.
 //!
 //! Invariants: money stays `Decimal` everywhere except inside the feature vector (f64 by
 //! necessity of the model); feature computation is pure; training is randomized by the crate
@@ -23,7 +23,6 @@ pub mod check;
 pub mod features;
 pub mod flat;
 pub mod model;
-pub mod synthetic;
 
 pub use auc::auc;
 pub use check::check;

@@ -267,12 +267,15 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::anomaly::synthetic;
+    // The labeled set comes from testkit, which links its own build of this crate: only its
+    // plain data (feature rows, lines, benchmarks) is used here, the index is rebuilt locally.
+    use testkit::anomaly as synthetic;
 
     #[test]
     fn round_trips_through_json_with_identical_scores() {
         let set = synthetic::split(5, 3_000, 500);
-        let model = train(&set.train.rows, &Params::default(), ModelMeta::default(), &set.index).unwrap();
+        let index = BenchIndex::from_benchmarks(&set.benchmarks);
+        let model = train(&set.train.rows, &Params::default(), ModelMeta::default(), &index).unwrap();
         assert_eq!(model.meta.rows, 3_000);
         assert!(model.meta.threshold > 0.4 && model.meta.warn_threshold >= model.meta.threshold);
         let back = Model::from_json(&model.to_json().unwrap()).unwrap();
@@ -308,37 +311,35 @@ mod tests {
     #[test]
     fn small_samples_train_on_what_there_is() {
         let set = synthetic::split(9, 40, 10);
-        let m = train(&set.train.rows, &Params::default(), ModelMeta::default(), &set.index).unwrap();
+        let index = BenchIndex::from_benchmarks(&set.benchmarks);
+        let m = train(&set.train.rows, &Params::default(), ModelMeta::default(), &index).unwrap();
         assert!(m.score(&set.test.rows[0]) > 0.0);
     }
 
     #[test]
     fn bill_facts_are_frozen_at_training() {
-        let mut set = synthetic::split(7, 2_000, 10);
-        let model = train(&set.train.rows, &Params { trees: 5, ..Params::default() }, ModelMeta::default(), &set.index)
-            .unwrap();
+        let set = synthetic::split(7, 2_000, 10);
+        let mut index = BenchIndex::from_benchmarks(&set.benchmarks);
+        let model =
+            train(&set.train.rows, &Params { trees: 5, ..Params::default() }, ModelMeta::default(), &index).unwrap();
         let code = set.train.lines[0].code.clone();
         let mut bill = crate::rules::testing::line(1, "2026-03-14", &code, 2, None, "180.00");
         bill.modifiers = vec!["25".into()];
-        let before = set.index.bill_facts(&bill, 3);
+        let before = index.bill_facts(&bill, 3);
         assert_eq!(model.bill_facts(&bill, 3), before);
         assert!(before.medicare.is_some() && before.observed_count.is_some_and(|n| n > 0));
         let unknown = crate::rules::testing::line(2, "2026-03-14", "0001U", 1, None, "10.00");
-        assert_eq!(model.bill_facts(&unknown, 1), set.index.bill_facts(&unknown, 1));
+        assert_eq!(model.bill_facts(&unknown, 1), index.bill_facts(&unknown, 1));
 
         // The benchmarks move on (the code's Medicare amount, its observed lines retracted, a
         // new code): the live index answers differently, the model as at training, also after
         // a JSON round trip.
         for b in set.benchmarks.iter().filter(|b| b.code == code) {
-            set.index.upsert(&schemas::Benchmark {
-                median: b.median * rust_decimal::Decimal::TWO,
-                count: 0,
-                ..b.clone()
-            });
+            index.upsert(&schemas::Benchmark { median: b.median * rust_decimal::Decimal::TWO, count: 0, ..b.clone() });
         }
-        set.index.upsert(&schemas::Benchmark { code: "0001U".into(), ..set.benchmarks[0].clone() });
-        assert_ne!(set.index.bill_facts(&bill, 3), before);
-        assert_ne!(set.index.bill_facts(&unknown, 1), model.bill_facts(&unknown, 1));
+        index.upsert(&schemas::Benchmark { code: "0001U".into(), ..set.benchmarks[0].clone() });
+        assert_ne!(index.bill_facts(&bill, 3), before);
+        assert_ne!(index.bill_facts(&unknown, 1), model.bill_facts(&unknown, 1));
         assert_eq!(model.bill_facts(&bill, 3), before);
         let back = Model::from_json(&model.to_json().unwrap()).unwrap();
         assert_eq!(back.bill_facts(&bill, 3), before);

@@ -6,12 +6,12 @@
 //! code at 2–3× below its median charge (hospital charges commonly run two to three times
 //! Medicare). The test set is a fresh population (another seed) featurized against the training
 //! benchmarks, as the findings graph scores new bills against current benchmarks.
-use super::features::{features, BenchIndex, LineFacts, D};
 use crate::generate::claim_lines;
 use rand::{rngs::SmallRng, Rng, SeedableRng};
 use rust_decimal::{Decimal, RoundingStrategy};
 use schemas::{Benchmark, ClaimLine};
 use std::collections::BTreeMap;
+use udfs::anomaly::features::{features, BenchIndex, LineFacts, D};
 
 /// Share of injected anomalies in the training population (unsupervised training sees them too,
 /// as a real population would contain them) and in the test set.
