@@ -14,13 +14,17 @@ fn main() {
         })
         .unwrap_or_default();
     names.sort();
-    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    // Paths are resolved when the crate compiles (its own CARGO_MANIFEST_DIR), not written out
+    // here: a build script's output is reused by a checkout at another path sharing the target
+    // directory.
     let mut out = String::from(
         "/// (file name, contents) of every file in deploy/demo/reference.\npub const FILES: &[(&str, &[u8])] = &[\n",
     );
     for n in &names {
         println!("cargo:rerun-if-changed={}/{n}", dir.display());
-        out.push_str(&format!("    ({n:?}, include_bytes!({:?})),\n", format!("{root}/deploy/demo/reference/{n}")));
+        out.push_str(&format!(
+            "    ({n:?}, include_bytes!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/deploy/demo/reference/{n}\"))),\n"
+        ));
     }
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap_or_default()).join("shipped_reference.rs");

@@ -329,6 +329,23 @@ pub fn stacked_header(rows: &[Row], at: usize, unit: f32) -> (Row, usize) {
             break;
         }
         for w in &next.words {
+            // A word under two words of one phrase ("Description" under "Revenue Code") joins
+            // the whole phrase.
+            let spans: Vec<usize> = (0..merged.words.len())
+                .filter(|&i| w.x1.min(merged.words[i].x1) > w.x0.max(merged.words[i].x0))
+                .collect();
+            if let [first, .., last] = spans[..] {
+                let gaps_small = (first + 1..=last).all(|k| merged.words[k].x0 - merged.words[k - 1].x1 < unit * 0.8);
+                if gaps_small {
+                    let joined: Vec<Word> = merged.words.drain(first + 1..=last).collect();
+                    let a = &mut merged.words[first];
+                    for b in joined {
+                        a.text = format!("{} {}", a.text, b.text);
+                        a.x1 = a.x1.max(b.x1);
+                        a.conf = a.conf.min(b.conf);
+                    }
+                }
+            }
             let Some(i) = under(&merged.words, w) else { continue };
             let a = &mut merged.words[i];
             let sep = if a.text.ends_with('/') { "" } else { " " };

@@ -211,6 +211,14 @@ fn read_page(page: &OcrPage, st: &mut State) {
             note_heading_date(row, &lower, st);
             continue;
         };
+        // A subtotal under a revenue-code heading ("Total 0250 Pharmacy  81.22") is no line,
+        // and does not close the table; a line item named "Total ..." has a procedure code.
+        let first_word = lower.split_whitespace().next().unwrap_or_default();
+        let coded = row.words.iter().any(|w| matches!(classify(&w.text), CodeSystem::Cpt | CodeSystem::Hcpcs));
+        if matches!(first_word, "total" | "totals" | "subtotal" | "sub-total") && !coded {
+            flush(&mut open, &mut st.lines);
+            continue;
+        }
         let assigned = assign(row, cols, u);
         if tracing::enabled!(tracing::Level::TRACE) {
             let cells: Vec<(Field, String)> = assigned.iter().map(|(f, ws)| (*f, join(Some(ws)))).collect();
