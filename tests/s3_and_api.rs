@@ -131,10 +131,21 @@ fn upload_stores_document_and_produces_event() {
     assert!(body["error"].as_str().unwrap().contains("empty"));
     let (s, body) = post(
         &url,
-        reqwest::multipart::Form::new()
-            .part("file", reqwest::multipart::Part::bytes(b"hello, not a bill".to_vec()).file_name("x.pdf")),
+        reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(b"PK\x03\x04\x14\x00 a zip archive".to_vec()).file_name("x.pdf"),
+        ),
     );
     assert_eq!(s, 400, "wrong type: {body}");
+    // Plain text is a pasted bill: stored, and announced as text.
+    let (s, body) = post(
+        &url,
+        reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(b"03/14/2026  99213  $250.00\n".to_vec()).file_name("bill.txt"),
+        ),
+    );
+    assert_eq!((s, body["mime"].as_str()), (201, Some("text/plain")), "pasted text: {body}");
     let mut big = b"%PDF-1.4\n".to_vec();
     big.resize(10_000, b' ');
     let (s, body) = post(
@@ -144,6 +155,6 @@ fn upload_stores_document_and_produces_event() {
     assert_eq!(s, 413, "too large: {body}");
     let (s, _) = post(&url, reqwest::multipart::Form::new().part("file", part()).text("kind", "receipt"));
     assert_eq!(s, 400, "unknown kind");
-    // Nothing but the one good upload reached the topic.
-    assert_eq!(b.read_topic("documents.uploaded").len(), 1);
+    // Nothing but the two good uploads (the PDF and the pasted text) reached the topic.
+    assert_eq!(b.read_topic("documents.uploaded").len(), 2);
 }
