@@ -76,6 +76,8 @@ pub enum Format {
     /// Medicare geographic practice cost indices (read to price the PFS RVU file).
     Gpci,
     Clfs,
+    /// Medicare Part B drug payment limits (the quarterly ASP pricing file).
+    Asp,
     Opps,
     NcciPtp,
     MueCsv,
@@ -84,7 +86,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 13] = [
+    pub const ALL: [Format; 14] = [
         Self::X12,
         Self::Fhir,
         Self::CsvClaims,
@@ -93,6 +95,7 @@ impl Format {
         Self::PfsRvu,
         Self::Gpci,
         Self::Clfs,
+        Self::Asp,
         Self::Opps,
         Self::NcciPtp,
         Self::MueCsv,
@@ -103,7 +106,9 @@ impl Format {
     pub fn feed(self) -> Feed {
         match self {
             Self::X12 | Self::Fhir | Self::CsvClaims => Feed::Claims,
-            Self::HospitalMrf | Self::Tic | Self::PfsRvu | Self::Gpci | Self::Clfs | Self::Opps => Feed::Prices,
+            Self::HospitalMrf | Self::Tic | Self::PfsRvu | Self::Gpci | Self::Clfs | Self::Asp | Self::Opps => {
+                Feed::Prices
+            }
             Self::NcciPtp | Self::MueCsv | Self::MueJson | Self::HcpcsLevel2 => Feed::Edits,
         }
     }
@@ -118,6 +123,7 @@ impl Format {
             Self::PfsRvu => "pfs_rvu",
             Self::Gpci => "gpci",
             Self::Clfs => "clfs",
+            Self::Asp => "asp",
             Self::Opps => "opps",
             Self::NcciPtp => "ncci_ptp",
             Self::MueCsv => "mue_csv",
@@ -141,6 +147,7 @@ impl Format {
             Self::PfsRvu => cms::pfs::sniff(name, head),
             Self::Gpci => cms::pfs::sniff_gpci(name, head),
             Self::Clfs => cms::clfs::sniff(name, head),
+            Self::Asp => cms::asp::sniff(name, head),
             Self::Opps => cms::opps::sniff(name, head),
             Self::NcciPtp => cms::ncci::sniff_ptp(name, head),
             Self::MueCsv => cms::ncci::sniff_mue_csv(name, head),
@@ -157,6 +164,7 @@ impl Format {
             Self::HospitalMrf => cms::mrf::load,
             Self::Tic => cms::tic::load,
             Self::Clfs => cms::clfs::load,
+            Self::Asp => cms::asp::load,
             Self::Opps => cms::opps::load,
             Self::NcciPtp => cms::ncci::load_ptp,
             Self::MueCsv => cms::ncci::load_mue_csv,

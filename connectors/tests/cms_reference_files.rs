@@ -21,7 +21,7 @@
 //!   `billing_code_modifier`s) records; per `allowed_amounts[].payments[]` likewise; percentage
 //!   prices counted apart; table of contents: sum of `len(in_network_files)` and entries with an
 //!   `allowed_amount_file`.
-use billstream_connectors::cms::{clfs, hcpcs, ncci, opps, pfs, tic};
+use billstream_connectors::cms::{asp, clfs, hcpcs, ncci, opps, pfs, tic};
 use billstream_connectors::feed::{Ctx, Item, LoadError, Loader, Tally};
 use rust_decimal::Decimal;
 use schemas::{RefEdit, RefPrice};
@@ -53,6 +53,28 @@ const CODE_LIST: &str = "code list, not loaded by ingest";
 
 const CODE_SET_FILES: &[(&str, Outcome)] = &[
     ("SOURCES.md", NotData("provenance")),
+    // Medicare Part B drug payment limits; counts checked with Python's csv module: rows under
+    // the header with a code, those with a numeric limit, and A9606 priced "N/A".
+    (
+        "asp/ASP_Payment_Limit_2026-01_121725.cpt-descriptions-redacted.csv",
+        Loads(asp::load, 876, &[("codes", 877), ("prices", 876), ("unpriced", 1)]),
+    ),
+    (
+        "asp/ASP_Pricing_File_2025-01_121924.cpt-descriptions-redacted.csv",
+        Loads(asp::load, 876, &[("codes", 877), ("prices", 876), ("unpriced", 1)]),
+    ),
+    (
+        "asp/ASP_Pricing_File_2025-04_032725.cpt-descriptions-redacted.csv",
+        Loads(asp::load, 941, &[("codes", 942), ("prices", 941), ("unpriced", 1)]),
+    ),
+    (
+        "asp/ASP_Pricing_File_2025-07_062325.cpt-descriptions-redacted.csv",
+        Loads(asp::load, 969, &[("codes", 970), ("prices", 969), ("unpriced", 1)]),
+    ),
+    (
+        "asp/ASP_Pricing_File_2025-10_091725.cpt-descriptions-redacted.csv",
+        Loads(asp::load, 1011, &[("codes", 1012), ("prices", 1011), ("unpriced", 1)]),
+    ),
     ("clfs/hbc_clfs_26CLABQ2_code_rate.csv", Loads(clfs::load, 2006, &[("codes", 2006), ("prices", 2006)])),
     (
         "hcpcs-level2/cms-2019-official/HCPC2019_CONTR_ANWEB.first3000lines.txt",
@@ -74,6 +96,7 @@ const CODE_SET_FILES: &[(&str, Outcome)] = &[
     ),
     ("opps-addendum-b/status-indicators.csv", Rejected(opps::load, "not an OPPS Addendum B file")),
     ("pfs-gpci/GPCI2026.csv", Gpci(109)),
+    ("pfs-rvu/PPRRVU2025_Oct.descriptions-redacted.csv", Rvu),
     ("pfs-rvu/PPRRVU23_JAN.descriptions-redacted.csv", Rvu),
     ("place-of-service/tuva_place_of_service_codes.csv", NotData(CODE_LIST)),
     ("revenue-codes/tuva_revenue_code.csv", NotData(CODE_LIST)),
@@ -263,6 +286,7 @@ fn each_file_has_its_listed_outcome() {
 fn sniffers_recognise_their_files() {
     type Sniff = fn(&str, &[u8]) -> bool;
     let sniffers: &[(&str, Sniff)] = &[
+        ("asp", asp::sniff),
         ("clfs", clfs::sniff),
         ("hcpcs", hcpcs::sniff),
         ("ncci_ptp", ncci::sniff_ptp),
@@ -285,6 +309,7 @@ fn sniffers_recognise_their_files() {
             Rejected(..) if rel.contains("provider-reference.json") && rel.contains("/examples/") => "tic",
             Rejected(_, reason) if *reason == TOC => "tic",
             Rejected(..) => "",
+            Loads(..) if rel.starts_with("asp/") => "asp",
             Loads(..) if rel.starts_with("clfs/") => "clfs",
             Loads(..) if rel.starts_with("hcpcs-level2/") => "hcpcs",
             Loads(..) if rel.starts_with("ncci-ptp/") => "ncci_ptp",

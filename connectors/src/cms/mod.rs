@@ -4,6 +4,7 @@
 //! validator's checks; `tic.rs` Transparency-in-Coverage in-network and allowed-amount JSON;
 //! `pfs.rs` Medicare PFS RVU + GPCI + conversion factor; `clfs.rs` clinical lab fee schedule;
 //! `opps.rs` OPPS Addendum B; `ncci.rs` NCCI PTP and MUE; `hcpcs.rs` HCPCS Level II codes.
+pub mod asp;
 mod cells;
 pub mod clfs;
 pub mod hcpcs;
