@@ -48,7 +48,7 @@ pub fn extract(seed: u64, per_layout: usize, threads: usize, keep: Option<PathBu
                 }
             }
             Err(err) => {
-                e.1 += Score { matched: 0, predicted: 0, truth: d.truth.lines.len(), totals_ok: false };
+                e.1 += Score { truth: d.truth.lines.len(), ..Score::default() };
                 e.3.push(format!("{}: {err}", d.name));
             }
         }

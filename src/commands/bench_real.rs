@@ -12,7 +12,7 @@ use serde::Serialize;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
-use udfs::extract::score::{key, score};
+use udfs::extract::score::score;
 use udfs::extract::Extraction;
 use udfs::ocr::Limits;
 
@@ -66,18 +66,6 @@ pub fn run(docs_dir: &Path, golden_dir: &Path, json: bool) -> Result<Vec<DocScor
         let seconds = started.elapsed().as_secs_f64();
         let (ocr, ex) = r.result.map_err(|e| anyhow!("{source}: {e}"))?;
         let s = score(&ex, &truth);
-        let mut want: Vec<_> = truth.lines.iter().map(key).collect();
-        let wrong_unflagged = ex
-            .lines
-            .iter()
-            .filter(|l| match want.iter().position(|k| *k == key(l)) {
-                Some(i) => {
-                    want.swap_remove(i);
-                    false
-                }
-                None => !l.flagged,
-            })
-            .count();
         out.push(DocScore {
             document: source,
             method: match ocr.method {
@@ -91,7 +79,7 @@ pub fn run(docs_dir: &Path, golden_dir: &Path, json: bool) -> Result<Vec<DocScor
             precision: s.precision(),
             recall: s.recall(),
             f1: s.f1(),
-            wrong_unflagged,
+            wrong_unflagged: s.wrong_unflagged,
             totals_ok: s.totals_ok,
             warnings: ex.warnings,
             seconds,

@@ -109,21 +109,6 @@ pub fn load(ctx: &Ctx, input: &mut dyn BufRead, out: Out<'_>, tally: &mut Tally)
     Ok(())
 }
 
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
-
 /// "Effective January 1, 2025 through March 31, 2025" → ("2025-01-01", Some("2025-03-31")).
 fn effective_range(text: &str) -> Option<(String, Option<String>)> {
     let lower = text.to_ascii_lowercase();
@@ -135,13 +120,9 @@ fn effective_range(text: &str) -> Option<(String, Option<String>)> {
     Some((long_date(from)?, to.and_then(long_date)))
 }
 
-/// "january 1, 2025" → "2025-01-01".
+/// "january 1, 2025" → "2025-01-01" (the dates bills print, `udfs::dates`).
 fn long_date(text: &str) -> Option<String> {
-    let parts: Vec<&str> = text.split([' ', ',']).filter(|p| !p.is_empty()).collect();
-    let [month, day, year] = parts[..] else { return None };
-    let m = MONTHS.iter().position(|n| *n == month)? + 1;
-    let (d, y): (u32, i32) = (day.parse().ok()?, year.parse().ok()?);
-    chrono::NaiveDate::from_ymd_opt(y, m as u32, d).map(|d| d.format("%Y-%m-%d").to_string())
+    udfs::dates::parse_date(text).map(|d| d.format("%Y-%m-%d").to_string())
 }
 
 /// `ASP_Pricing_File_2025-04_032725.csv` → "2025-04-01".

@@ -11,13 +11,16 @@ pub struct Score {
     pub predicted: usize,
     pub truth: usize,
     pub totals_ok: bool,
+    /// Predicted lines that match no true line and are not flagged for checking: the errors a
+    /// reader would not be warned about.
+    pub wrong_unflagged: usize,
 }
 
-pub type Key = (Option<String>, Option<String>, i32, Decimal);
+type Key = (Option<String>, Option<String>, i32, Decimal);
 
 /// What must match: date, the code (the charge-master number where no code is printed), units
 /// and charge.
-pub fn key(l: &Line) -> Key {
+fn key(l: &Line) -> Key {
     (l.service_date.clone(), l.code.clone().or_else(|| l.cdm_code.clone()), l.units, l.charge.normalize())
 }
 
@@ -26,13 +29,15 @@ pub fn score(pred: &Extraction, truth: &Extraction) -> Score {
     for l in &truth.lines {
         *want.entry(key(l)).or_default() += 1;
     }
-    let mut matched = 0;
+    let (mut matched, mut wrong_unflagged) = (0, 0);
     for l in &pred.lines {
-        if let Some(n) = want.get_mut(&key(l)) {
-            if *n > 0 {
+        match want.get_mut(&key(l)) {
+            Some(n) if *n > 0 => {
                 *n -= 1;
                 matched += 1;
             }
+            _ if !l.flagged => wrong_unflagged += 1,
+            _ => {}
         }
     }
     let (t, p) = (&truth.totals, &pred.totals);
@@ -41,7 +46,7 @@ pub fn score(pred: &Extraction, truth: &Extraction) -> Score {
         && same(t.payments, p.payments)
         && same(t.adjustments, p.adjustments)
         && same(t.balance_due, p.balance_due);
-    Score { matched, predicted: pred.lines.len(), truth: truth.lines.len(), totals_ok }
+    Score { matched, predicted: pred.lines.len(), truth: truth.lines.len(), totals_ok, wrong_unflagged }
 }
 
 impl std::ops::AddAssign for Score {
@@ -49,6 +54,7 @@ impl std::ops::AddAssign for Score {
         self.matched += o.matched;
         self.predicted += o.predicted;
         self.truth += o.truth;
+        self.wrong_unflagged += o.wrong_unflagged;
     }
 }
 
