@@ -9,7 +9,7 @@
 //! `models.rs` versioned anomaly models, never overwritten, with a `current.json` pointer).
 //! Formats, one folder or file per outside format: `x12/` (837P/837I/835), `fhir/` (Claim/EOB),
 //! `csv_claims/` (Tuva and Billstream CSV), `cms/` (hospital MRFs in `mrf/`, TiC, PFS+GPCI, CLFS,
-//! OPPS, NCCI PTP/MUE, HCPCS); `feed.rs` the loader contract (`Item`, `Tally`, `LoadError`) and
+//! ASP drug payment limits, OPPS, NCCI PTP/MUE, HCPCS); `feed.rs` the loader contract (`Item`, `Tally`, `LoadError`) and
 //! `ingest.rs` format detection plus producing a loader's records, rejects and dead letters.
 //!
 //! Invariants: loaders stream (bounded memory whatever the file size), never produce a record that

@@ -9,7 +9,8 @@
 //! (the same graph fed from memory: benchmarks and one-shot use), `metrics.rs`, `config.rs`;
 //! `intake/` (documents → OCR words → line items: `graph.rs` the OCR graph with pages spread over
 //! workers, `runtime.rs` its Kafka worker loops, `lines.rs` line records and the Parquet table,
-//! `oneshot.rs` the same graph over files for the CLI); `findings/` (bill lines, corrections,
+//! `oneshot.rs` the same graph over files for the CLI, `paddle/` PP-OCRv4 through ONNX Runtime,
+//! `second_engine.rs` which pages both engines read and their words combined); `findings/` (bill lines, corrections,
 //! edits, benchmarks → findings: `graph.rs` the document and case reduces over joins, `line.rs`
 //! the compact line the arrangements hold, `runtime.rs` the Kafka stage and its upsert state,
 //! `sink.rs`, `oneshot.rs` the same graph in memory for `audit` and the benches, `reference.rs`

@@ -7,7 +7,7 @@
 //! deciding text layer vs OCR and splitting pages,
 //! `pdf.rs` checks and the text layer, `raster.rs` poppler child processes (pdftoppm, and
 //! pdftotext where the in-process text layer gives up) and image decoding, `preprocess.rs`,
-//! `tesseract.rs`), `extract/` (words to line items: `rows.rs`, `header.rs` (labels, stacked
+//! `tesseract.rs`, `combine.rs` two engines' words of one page), `extract/` (words to line items: `rows.rs`, `header.rs` (labels, stacked
 //! headers), `fields.rs`, `table.rs` (the page walk: headers, remittance tables, postings,
 //! subtotals, dates printed once per group, blocks), `score.rs`; `pasted.rs` lays pasted text
 //! out as words on a grid, `items.rs` reads JSON line items), `rules/` (billing-error
